@@ -1,0 +1,51 @@
+# Everything a newcomer needs:  make run  (all services)  and  make test  (every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help run test model check bench lock clean unit integration e2e validate
+
+help:
+	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
+	@echo "make test   install, train if needed, run every test"
+	@echo "make bench  throughput and latency against a bare 'rasa init' bot"
+	@echo "make check  validate training data and content (no training)"
+
+$(VENV)/.installed: requirements/lock.txt
+	@PYBIN=$$(scripts/find_python310.sh) || exit 1; \
+	 [ -x $(PY) ] || $$PYBIN -m venv $(VENV); \
+	 $(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0" && \
+	 $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/lock.txt && \
+	 $(PY) -m pip check >/dev/null && touch $@
+
+model: $(VENV)/.installed
+	@$(PY) scripts/train.py > /dev/null
+
+run: model
+	@$(PY) scripts/services.py "$$($(PY) scripts/train.py)"
+
+validate: $(VENV)/.installed
+	$(PY) -m rasa data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings
+
+check: validate
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q tests/unit
+
+test: model
+	$(PY) -m pytest tests
+
+bench: model
+	$(PY) tests/bench/bench.py
+
+lock:
+	rm -rf /tmp/lock-venv && $$(scripts/find_python310.sh) -m venv /tmp/lock-venv && \
+	/tmp/lock-venv/bin/pip install --quiet "pip==24.0" && /tmp/lock-venv/bin/pip install --quiet -r requirements/base.in && \
+	{ head -2 requirements/lock.txt; /tmp/lock-venv/bin/pip freeze --all | grep -v "^pip=="; } > requirements/lock.new && mv requirements/lock.new requirements/lock.txt
+
+clean:
+	rm -rf models var .rasa results

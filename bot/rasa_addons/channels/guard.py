@@ -1,0 +1,111 @@
+"""What every input channel does around the assistant, whatever the channel.
+
+- Text starting with "/" is Rasa's intent syntax and skips NLU (and so the crisis
+  net): it is accepted only if it is exactly a button payload the bot just offered;
+  anything else is read as plain text.
+- A turn always gets an answer: if the assistant failed (action server down or
+  frozen, an exception) or said nothing, the safety message with the helpline and
+  emergency numbers is added.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered
+
+from bot.rasa_addons.resilience import TURN_FAILURES, bound_action_endpoint
+
+logger = logging.getLogger(__name__)
+
+SAFETY_RESPONSE = "utter_technical_problem"
+# The last resort, if even the content and the model's texts cannot be read.
+LAST_RESORT = {
+    "fr": "Désolé, j'ai un souci technique. Tu peux joindre le 3018 (gratuit, anonyme, 7j/7 de 9h à 23h, "
+    "téléphone ou chat). En danger : 17 ou 112. Idées noires : 3114. Par SMS si tu ne peux pas parler : 114.",
+    "en": "Sorry, I have a technical problem. You can reach 3018 (free, anonymous, 9am to 11pm every day, "
+    "phone or chat). In danger: call 17 or 112. Dark thoughts: 3114. By text if you can't speak: 114.",
+}
+MAX_TEXT_CHARS = 20000
+
+
+def offered_payloads(tracker: Any) -> List[str]:
+    """Payloads of the buttons in the bot's latest message."""
+    if tracker is None:
+        return []
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered):
+            buttons = (event.data or {}).get("buttons") or []
+            return [str(b.get("payload", "")) for b in buttons if isinstance(b, dict)]
+    return []
+
+
+async def neutralise_intent_syntax(text: Optional[str], sender_id: str, agent: Any) -> str:
+    text = (text or "")[:MAX_TEXT_CHARS]
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return text
+    tracker = None
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:  # no tracker, no offered payload
+        logger.exception("Could not read the tracker to check a '/' message")
+    if stripped in offered_payloads(tracker):
+        return stripped
+    return stripped.lstrip("/").strip() or "?"
+
+
+def language_hint(agent: Any, tracker: Any, metadata: Optional[Dict[str, Any]]) -> str:
+    if isinstance(metadata, dict) and metadata.get("language") in LAST_RESORT:
+        return metadata["language"]
+    slots = tracker.current_slot_values() if tracker is not None else {}
+    return slots.get("language") if slots.get("language") in LAST_RESORT else "fr"
+
+
+async def safety_message(agent: Any, sender_id: str, metadata: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    tracker = None
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:
+        logger.exception("Could not read the tracker for the safety message")
+    slots = tracker.current_slot_values() if tracker is not None else {}
+    if isinstance(metadata, dict) and metadata.get("language") in LAST_RESORT:
+        slots = dict(slots, language=metadata["language"])
+    nlg = getattr(agent, "nlg", None)
+    try:
+        message = nlg.render(SAFETY_RESPONSE, slots) if hasattr(nlg, "render") else None
+    except Exception:
+        logger.exception("Could not render the safety message")
+        message = None
+    if not message or not message.get("text"):
+        message = {"text": LAST_RESORT[language_hint(agent, tracker, metadata)]}
+    return message
+
+
+async def handle_safely(
+    agent: Any,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    sent: Callable[[], int],
+    send_safety: Callable[[Dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Run one user turn; add the safety message if it failed or produced nothing.
+
+    `sent()` returns how many messages the output channel has sent so far.
+    """
+    if agent is not None:
+        bound_action_endpoint(agent)
+    failures: List[str] = []
+    token = TURN_FAILURES.set(failures)
+    before = sent()
+    try:
+        await on_new_message(message)
+    except Exception:
+        logger.exception("The assistant failed on a message")
+        failures.append("exception")
+    finally:
+        TURN_FAILURES.reset(token)
+    if failures or sent() == before:
+        logger.warning("Turn answered with the safety message (failures: %s)", ", ".join(failures) or "no reply")
+        await send_safety(await safety_message(agent, message.sender_id, message.metadata))

@@ -1,0 +1,133 @@
+"""The emergency answer comes first, in every state.
+
+Rasa lets an active form run before any rule ("a loop has priority over any other
+rule"), so a crisis typed inside a form could be eaten as an answer. This policy
+outranks the rule policy and, right after a crisis message (or an answer saying the
+person is not safe), predicts the crisis answer, then ends any active form, then
+listens. It needs nothing outside Rasa: the answers are responses (content NLG,
+falling back to the texts packaged in the model).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+CRISIS_ANSWER = "utter_crisis"
+NOT_SAFE_ANSWER = "utter_not_safe"
+SAFETY_SLOTS = ("safe_now", "safe_at_home")  # "no" to either means: not safe right now
+CHECK_IN_FORM = "safety_form"  # its question is the gentle check-in ("es-tu en sécurité chez toi ?")
+
+
+def _events_since_user(tracker: DialogueStateTracker) -> List[Any]:
+    events: List[Any] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return list(reversed(events))
+        events.append(event)
+    return []
+
+
+def next_crisis_action(tracker: DialogueStateTracker) -> Optional[str]:
+    """The action the safety net imposes now, or None to let the other policies decide.
+
+    crisis            -> utter_crisis, end any form, listen
+    said "not safe"   -> utter_not_safe, end any form, listen
+    crisis_check      -> end any other form, then the check-in question (safety_form)
+    """
+    if tracker.latest_message is None:
+        return None
+    since_user = _events_since_user(tracker)
+    done = [e.action_name for e in since_user if isinstance(e, ActionExecuted) and e.action_name != ACTION_LISTEN_NAME]
+    intent = (tracker.latest_message.intent or {}).get("name")
+    loop = tracker.active_loop_name
+
+    if intent == "crisis_check":
+        if not done:
+            return ACTION_DEACTIVATE_LOOP_NAME if loop and loop != CHECK_IN_FORM else CHECK_IN_FORM
+        if done == [ACTION_DEACTIVATE_LOOP_NAME]:
+            return CHECK_IN_FORM
+        return None  # the question was asked; the form and rules take it from here
+
+    if intent == "crisis":
+        answer = CRISIS_ANSWER
+    elif any(isinstance(e, SlotSet) and e.key in SAFETY_SLOTS and e.value == "no" for e in since_user):
+        answer = NOT_SAFE_ANSWER
+    else:
+        return None
+    if not done:
+        return answer
+    if done == [answer]:
+        return ACTION_DEACTIVATE_LOOP_NAME if loop else ACTION_LISTEN_NAME
+    if done == [answer, ACTION_DEACTIVATE_LOOP_NAME]:
+        return ACTION_LISTEN_NAME
+    return None
+
+
+def critical_events(tracker: DialogueStateTracker, action: str) -> List[SlotSet]:
+    """With an emergency answer, risk_level becomes critical, set here inside Rasa."""
+    reason = {CRISIS_ANSWER: "crisis", NOT_SAFE_ANSWER: "not_safe"}.get(action)
+    if reason is None:
+        return []
+    reasons = [r for r in (tracker.get_slot("risk_reasons") or []) if r != reason] + [reason]
+    return [SlotSet("risk_level", "critical"), SlotSet("risk_reasons", reasons)]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
+class CrisisPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # Above the RulePolicy (6): on equal confidence the higher priority wins.
+        return {"priority": 7}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        action = next_crisis_action(tracker)
+        if action is None or action not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        probabilities[domain.index_for_action(action)] = 1.0
+        # "No user" predictions (like a form's happy path) overrule all others, so the
+        # net must be one too to outrank an active form.
+        return self._prediction(probabilities, events=critical_events(tracker, action), is_no_user_prediction=True)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CrisisPolicy":
+        return cls(config, model_storage, resource, execution_context)
+
+    def persist(self) -> None:
+        """Nothing to save: the policy is code."""
