@@ -305,6 +305,7 @@ def check_lexicon(data: Any, checker: Checker) -> Optional[Lexicon]:
                 checker.error(path + (i,), f"motif « {pattern} » invalide : {exc}")
 
     patterns(data.get("idioms"), ("idioms",))
+    patterns(data.get("signals"), ("signals",))
     patterns(data.get("check_in"), ("check_in",))
     crisis = data.get("crisis")
     if checker.mapping(crisis, ("crisis",), "crisis"):

@@ -3,7 +3,7 @@
 Pattern syntax (documented for editors in content/crisis/lexicon.yml):
   words separated by spaces, matched word by word on normalised text;
   word*    any ending;
-  (a|b*)   one of the words;
+  (a|b*|c d)  one of the words or phrases;
   ...      0 to 3 arbitrary words, but never a negation (so "je veux pas mourir" does not
            match "veux ... mourir").
 """
@@ -58,10 +58,10 @@ def compile_pattern(pattern: str) -> Pattern[str]:
         if token.startswith("("):
             if not token.endswith(")") or len(token) < 3:
                 raise PatternError(f"parenthèse mal fermée : {token}")
-            options = [o.strip() for o in token[1:-1].split("|")]
-            if any(not o or " " in o for o in options):
-                raise PatternError(f"une alternative contient un espace ou est vide : {token}")
-            piece = "(?:" + "|".join(_word(o) for o in options) + ")"
+            options = [o.split() for o in token[1:-1].split("|")]
+            if any(not o for o in options):
+                raise PatternError(f"une alternative est vide : {token}")
+            piece = "(?:" + "|".join(r"\s+".join(_word(w) for w in o) for o in options) + ")"
         else:
             if "(" in token or ")" in token or "|" in token:
                 raise PatternError(f"parenthèse ou | mal placé : {token}")
@@ -89,6 +89,8 @@ class Lexicon:
     sms: Dict[str, str] = field(default_factory=dict)
     idioms: List[Tuple[str, Pattern[str]]] = field(default_factory=list)
     check_in: List[Tuple[str, Pattern[str]]] = field(default_factory=list)
+    # Words without which the trained classifier's "crisis" is not trusted alone.
+    signals: List[Tuple[str, Pattern[str]]] = field(default_factory=list)
     crisis: Dict[str, List[Tuple[str, Pattern[str]]]] = field(default_factory=dict)
 
     @classmethod
@@ -100,7 +102,17 @@ class Lexicon:
 
         sms = {fold(k): fold(v) for k, v in (data.get("sms") or {}).items()}
         crisis = {kind: comp(data.get("crisis", {}).get(kind)) for kind in CRISIS_PRIORITY}
-        return cls(sms=sms, idioms=comp(data.get("idioms")), check_in=comp(data.get("check_in")), crisis=crisis)
+        return cls(
+            sms=sms, idioms=comp(data.get("idioms")), check_in=comp(data.get("check_in")),
+            signals=comp(data.get("signals")), crisis=crisis,
+        )
+
+    def has_signal(self, text: str) -> bool:
+        """A crisis word remains once harmless idioms are removed (or no signal list exists)."""
+        if not self.signals:
+            return True
+        normalised, _ = self.strip_idioms(self.normalize(text))
+        return any(rx.search(normalised) for _, rx in self.signals)
 
     def normalize(self, text: str) -> str:
         return normalize(text, self.sms)

@@ -32,9 +32,10 @@ def test_pattern_syntax() -> None:
     assert not rx.search("je veux a b c d mourir")  # at most three words
     assert compile_pattern("suicid*").search("je suis suicidaire")
     assert not compile_pattern("tuer").search("tuerie")
+    assert compile_pattern("(chez moi|ma porte) now").search("devant ma porte now")
 
 
-@pytest.mark.parametrize("bad", ["", "...", "veux ...", "(a|)", "(a b|c)", "a{1}", "(a|b"])
+@pytest.mark.parametrize("bad", ["", "...", "veux ...", "(a|)", "(|b)", "a{1}", "(a|b"])
 def test_bad_patterns_are_refused(bad: str) -> None:
     with pytest.raises(PatternError):
         compile_pattern(bad)

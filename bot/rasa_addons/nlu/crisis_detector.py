@@ -5,7 +5,9 @@ Decision, in order:
      pattern sets intent `crisis` with its `crisis_type`; a figure of speech that may
      hide abuse sets `crisis_check` (gentle check-in, not an alarm);
   2. otherwise the trained classifier: `crisis` above `threshold` is kept with type
-     `unknown` (the answer then shows both 3114 and 112: when unsure, show the number);
+     `unknown` (the answer then shows both 3114 and 112: when unsure, show the number),
+     provided the message holds one of the lexicon's signal words once idioms are removed
+     (the classifier alone is over-confident on "mon chat a failli mourir");
      a classifier `crisis` under the threshold, or on a message whose only alarming
      words were an idiom ("ce jeu me tue"), is replaced by the next intent.
 `risk_level` becomes critical through the CrisisPolicy, inside Rasa too.
@@ -44,12 +46,12 @@ OWNED_ENTITIES = ("crisis_type", "risk_level")
 class CrisisDetector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"threshold": 0.6, "threshold_after_idiom": 0.95}
+        return {"threshold": 0.8, "threshold_after_idiom": 0.97}
 
     def __init__(
         self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, lexicon_data: Optional[dict] = None
     ) -> None:
-        self.threshold = float(config.get("threshold", 0.6))
+        self.threshold = float(config.get("threshold", 0.8))
         self.threshold_after_idiom = float(config.get("threshold_after_idiom", 0.95))
         self._storage, self._resource = model_storage, resource
         self._packaged = Lexicon.from_dict(lexicon_data) if lexicon_data else None
@@ -111,7 +113,8 @@ class CrisisDetector(GraphComponent):
             kind = match.kind
         elif match is None:
             threshold = self.threshold_after_idiom if had_idiom else self.threshold
-            if classifier_crisis >= threshold:
+            signal = lexicon.has_signal(text) if lexicon else True
+            if classifier_crisis >= threshold and signal:
                 kind = "unknown"
 
         if kind is not None:
@@ -119,12 +122,14 @@ class CrisisDetector(GraphComponent):
             entities.append(_entity("crisis_type", kind, text))
         elif match is not None:  # check_in
             self._set_intent(message, CHECK, ranking)
+        elif (
+            _top(ranking) == CHECK and _confidence(ranking, CHECK) >= self.threshold and not had_idiom
+            and (lexicon.has_signal(text) if lexicon else True)
+        ):
+            self._set_intent(message, CHECK, ranking)  # a classifier check-in: gentle, worth asking
         elif predicted.get("name") in (CRISIS, CHECK) or _top(ranking) in (CRISIS, CHECK):
-            # The classifier alone cried wolf: fall back to the next plausible intent.
-            if predicted.get("name") == CHECK and classifier_crisis < self.threshold and not had_idiom:
-                pass  # a classifier check-in costs nothing and may matter: keep it
-            else:
-                self._demote(message, ranking)
+            # The classifier alone was not sure enough: fall back to the next plausible intent.
+            self._demote(message, ranking)
         message.set(ENTITIES, entities, add_to_output=True)
 
     @staticmethod
