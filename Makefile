@@ -7,12 +7,11 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test model check bench lock clean unit integration e2e validate
+.PHONY: help run test model check lock clean unit validate
 
 help:
 	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
 	@echo "make test   install, train if needed, run every test"
-	@echo "make bench  throughput and latency against a bare 'rasa init' bot"
 	@echo "make check  validate training data and content (no training)"
 
 $(VENV)/.installed: requirements/lock.txt
@@ -38,9 +37,6 @@ unit: $(VENV)/.installed
 
 test: model
 	$(PY) -m pytest tests
-
-bench: model
-	$(PY) tests/bench/bench.py
 
 lock:
 	rm -rf /tmp/lock-venv && $$(scripts/find_python310.sh) -m venv /tmp/lock-venv && \
