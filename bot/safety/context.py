@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from bot.safety.normalize import fold
+from bot.safety.normalize import fold, normalize
 
 # --- who is writing ---------------------------------------------------------------
 _CHILD = r"(?:fils|fille|enfant|enfants|ado|gamin|gamine|garcon|petit|petite|bebe|fiston)"
@@ -173,8 +173,6 @@ def detect_flags(normalised: str) -> Dict[str, str]:
 
 
 def read_context(text: str, aliases: Mapping[str, str], sms: Optional[Mapping[str, str]] = None) -> Dict[str, object]:
-    from bot.safety.normalize import normalize
-
     normalised = normalize(text, sms)
     found: Dict[str, object] = {}
     role = detect_role(normalised)

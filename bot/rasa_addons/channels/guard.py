@@ -56,13 +56,6 @@ async def neutralise_intent_syntax(text: Optional[str], sender_id: str, agent: A
     return stripped.lstrip("/").strip() or "?"
 
 
-def language_hint(agent: Any, tracker: Any, metadata: Optional[Dict[str, Any]]) -> str:
-    if isinstance(metadata, dict) and metadata.get("language") in LAST_RESORT:
-        return metadata["language"]
-    slots = tracker.current_slot_values() if tracker is not None else {}
-    return slots.get("language") if slots.get("language") in LAST_RESORT else "fr"
-
-
 async def safety_message(agent: Any, sender_id: str, metadata: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     tracker = None
     try:
@@ -79,7 +72,8 @@ async def safety_message(agent: Any, sender_id: str, metadata: Optional[Dict[str
         logger.exception("Could not render the safety message")
         message = None
     if not message or not message.get("text"):
-        message = {"text": LAST_RESORT[language_hint(agent, tracker, metadata)]}
+        language = slots.get("language") if slots.get("language") in LAST_RESORT else "fr"
+        message = {"text": LAST_RESORT[language]}
     return message
 
 
