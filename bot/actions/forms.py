@@ -46,12 +46,15 @@ def resolve_platform(value: Any) -> Optional[str]:
 
 
 class FlowFormValidation(FormValidationAction):
-    """Shared behaviour; subclasses only name their form."""
+    """Shared behaviour; subclasses only name their form (`form`).
 
-    form_name = ""
+    (Not `form_name`: that is rasa-sdk's method, which reads the form from `name()`.)
+    """
+
+    form = ""
 
     def name(self) -> Text:
-        return f"validate_{self.form_name}"
+        return f"validate_{self.form}"
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -92,24 +95,24 @@ class FlowFormValidation(FormValidationAction):
 
 
 class ValidateSextortionForm(FlowFormValidation):
-    form_name = "sextortion_form"
+    form = "sextortion_form"
 
 
 class ValidateSharingForm(FlowFormValidation):
-    form_name = "sharing_form"
+    form = "sharing_form"
 
 
 class ValidateGroomingForm(FlowFormValidation):
-    form_name = "grooming_form"
+    form = "grooming_form"
 
 
 class ValidateReportForm(FlowFormValidation):
-    form_name = "report_form"
+    form = "report_form"
 
 
 class ValidateCyberbullyingForm(FlowFormValidation):
-    form_name = "cyberbullying_form"
+    form = "cyberbullying_form"
 
 
 class ValidateHackedForm(FlowFormValidation):
-    form_name = "hacked_form"
+    form = "hacked_form"
