@@ -19,10 +19,15 @@ def crisis_cases() -> Dict[str, List[Dict[str, Any]]]:
     return yaml.safe_load((DATA / "crisis_cases.yml").read_text(encoding="utf-8"))
 
 
+HELDOUT_FILES = ("nlu_heldout.yml", "nlu_heldout_extra.yml")
+
+
 def heldout() -> List[Tuple[str, str]]:
-    data = yaml.safe_load((DATA / "nlu_heldout.yml").read_text(encoding="utf-8"))
+    blocks = []
+    for name in HELDOUT_FILES:
+        blocks += yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["nlu"]
     out = []
-    for block in data["nlu"]:
+    for block in blocks:
         for line in block["examples"].splitlines():
             line = line.strip()
             if line.startswith("- "):
