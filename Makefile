@@ -7,12 +7,13 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test model check lock clean unit validate
+.PHONY: help run test model check bench lock clean unit validate
 
 help:
 	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
 	@echo "make test   install, train if needed, run every test"
 	@echo "make check  validate training data and content (no training)"
+	@echo "make bench  speed against a bare 'rasa init' bot (p50/p95, messages/s, ratio)"
 
 $(VENV)/.installed: requirements/lock.txt
 	@PYBIN=$$(scripts/find_python310.sh) || exit 1; \
@@ -37,6 +38,9 @@ unit: $(VENV)/.installed
 
 test: model
 	$(PY) -m pytest tests
+
+bench: model
+	$(PY) scripts/bench.py "$$($(PY) scripts/train.py)"
 
 lock:
 	rm -rf /tmp/lock-venv && $$(scripts/find_python310.sh) -m venv /tmp/lock-venv && \
