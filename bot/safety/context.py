@@ -69,6 +69,7 @@ POSTED_CUES = [
     r"\bdeja (?:poste|postee|publie|publiee|partage|partagee|diffuse|diffusee|en ligne)\b",
     r"\b(?:tourne|circule) (?:au|dans|sur|partout)\b",
     r"\b(?:already )?(?:posted|shared|leaked|sent) (?:it|them|the video|the pics|my pics) (?:to|on|online|everywhere)\b",
+    r"\b(?:already|has|have|he s|she s|they ve|they have|he has|she has) (?:posted|shared|leaked|published) (?:it|them|the video|the pics|the photos|my pics)\b",
     r"\bit s (?:already )?(?:online|out there|going around)\b",
 ]
 
@@ -163,11 +164,23 @@ def detect_language(text: str) -> Optional[str]:
     return None
 
 
+NEGATION_BEFORE = re.compile(r"\b(?:pas|jamais|not|never|no|hasn|hasnt|haven|havent|didn|didnt|n)\b(?:\s+\S+){0,2}\s*$")
+
+
+def _affirmed(patterns: Iterable[str], text: str) -> bool:
+    """A cue that is not negated just before ("he hasn't posted it", "il l'a pas publiée")."""
+    for pattern in patterns:
+        for match in re.finditer(pattern, text):
+            if not NEGATION_BEFORE.search(text[: match.start()]) and not re.match(r"\s*(?:pas|not)\b", text[match.end():]):
+                return True
+    return False
+
+
 def detect_flags(normalised: str) -> Dict[str, str]:
     flags = {}
-    if _any(PAID_CUES, normalised):
+    if _affirmed(PAID_CUES, normalised):
         flags["paid"] = "yes"
-    if _any(POSTED_CUES, normalised):
+    if _affirmed(POSTED_CUES, normalised):
         flags["posted"] = "yes"
     return flags
 

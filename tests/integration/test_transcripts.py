@@ -43,7 +43,7 @@ SCENARIOS: List[Dict] = [
         id="sextortion-parent-fr-already-paid",
         first="Bonjour, mon fils de 15 ans est victime de chantage à la webcam sur Snapchat, on lui réclame 300 euros",
         answers={"safe_now": "oui", "paid": "oui, il a déjà payé 100 euros", "posted": "je ne sais pas", "deadline": "non"},
-        says=["ne payez pas", "porter plainte", "3018", "capture d"],
+        says=["ne payez pas", "porter plainte", "3018", "captures d"],
         slots={"flow": "sextortion", "user_role": "parent", "age": 15.0, "platform": "snapchat", "paid": "yes",
                "risk_level": "high"},
     ),
@@ -84,14 +84,14 @@ SCENARIOS: List[Dict] = [
         id="grooming-teen-fr",
         first="un mec de 25 ans sur discord veut qu'on se voie et me dit de rien dire a mes parents",
         answers={"age": "13", "meeting_proposed": "oui"},
-        says=["pas de ta faute", "adulte de confiance", "3018"],
+        says=["rien fait de mal", "adulte de confiance", "ne va pas a ce rendez-vous", "3018"],
         slots={"flow": "grooming", "platform": "discord", "age": 13.0, "risk_level": "high"},
     ),
     dict(
         id="report-fr-tiktok",
         first="comment signaler un compte sur tiktok ?",
         answers={},
-        says=["signaler", "preuves"],
+        says=["signaler", "captures", "tiktok", "bloquer"],
         slots={"flow": "report_account", "platform": "tiktok"},
     ),
     dict(
@@ -164,7 +164,6 @@ def test_flow_transcript(chat: Chat, scenario: Dict) -> None:
         ("how do I set up parental controls on my son's phone", ["family link"], "en"),
         ("comment on porte plainte ?", ["15-3"], "fr"),
         ("t'es un robot ?", ["3018"], "fr"),
-        ("tu connais une bonne recette de crêpes ?", ["3018"], "fr"),
     ],
 )
 def test_service_questions(chat: Chat, question: str, expected: List[str], language: str) -> None:
@@ -172,6 +171,12 @@ def test_service_questions(chat: Chat, question: str, expected: List[str], langu
     says(text, *expected)
     assert chat.slots()["language"] == language
     never_asks_for_images(text)
+
+
+def test_out_of_scope_is_kind_and_offers_the_menu(chat: Chat) -> None:
+    replies = chat.say("tu connais une bonne recette de crêpes ?")
+    says(Chat.text(replies), "chantage")
+    assert {"/sextortion", "/talk_to_human"} <= set(Chat.payloads(replies))
 
 
 def test_one_word_does_not_switch_language(chat: Chat) -> None:

@@ -39,3 +39,6 @@ def test_paid_and_posted_cues() -> None:
     found = read_context("j'ai déjà payé 200€ et il l'a publiée", ALIASES)
     assert found["paid"] == "yes" and found["posted"] == "yes"
     assert "paid" not in read_context("il veut que je paie", ALIASES)
+    assert read_context("yes he already posted it", ALIASES)["posted"] == "yes"
+    assert "posted" not in read_context("he hasn't posted it yet", ALIASES)
+    assert "paid" not in read_context("non j'ai pas payé", ALIASES)
