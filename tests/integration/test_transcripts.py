@@ -6,6 +6,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
+from bot.safety.normalize import fold
 from tests.integration.helpers import never_asks_for_images, says
 from tests.support.chat import Chat
 
@@ -35,7 +36,7 @@ SCENARIOS: List[Dict] = [
         answers={"safe_now": "oui", "age": "14", "paid": "non", "posted": "non", "deadline": "ce soir minuit"},
         says=["ne paie pas", "arrete de repondre", "preuves", "jamais les images", "ne supprime", "porter plainte",
               "15-3", "3018", "take it down", "pas de ta faute"],
-        never=["stopncii"],
+        never=["stopncii", "apres tes 18 ans"],  # nothing about adults' tools for a 14-year-old
         slots={"flow": "sextortion", "platform": "instagram", "age": 14.0, "risk_level": "high", "language": "fr"},
         offers_person=True,
     ),
@@ -53,8 +54,8 @@ SCENARIOS: List[Dict] = [
         answers={"safe_now": "yes", "platform": "google chat", "paid": "no", "posted": "yes he already posted it",
                  "deadline": "no"},
         language="en",
-        says=["don't pay", "evidence", "don't delete", "police", "stopncii", "3018"],
-        never=["take it down"],
+        says=["don't pay", "evidence", "don't delete", "police", "after you turned 18", "stopncii", "3018"],
+        never=["if you were under 18 in the images"],  # the dedicated Take It Down step (minors)
         slots={"flow": "sextortion", "language": "en", "age": 19.0, "platform": "hangouts", "posted": "yes",
                "risk_level": "high"},
     ),
@@ -140,7 +141,7 @@ def test_flow_transcript(chat: Chat, scenario: Dict) -> None:
     text = converse(chat, scenario["first"], scenario["answers"], language)
     says(text, *scenario["says"])
     for phrase in scenario.get("never", []):
-        assert phrase not in text.lower(), f"«{phrase}» should not be said here"
+        assert fold(phrase) not in fold(text), f"«{phrase}» should not be said here"
     slots = chat.slots()
     for name, value in scenario["slots"].items():
         assert slots[name] == value, f"{name}={slots[name]!r}, expected {value!r}\n{text}"
