@@ -20,6 +20,7 @@ from bot.safety.context import AGE_RANGE, _NUMBER_WORDS, detect_platform
 from bot.safety.normalize import fold, normalize
 
 OTHER_PLATFORM = "other"
+FREE_ANSWER_SLOTS = (AGE, PLATFORM)
 
 
 def parse_age(text: str) -> Optional[int]:
@@ -66,7 +67,10 @@ class FlowFormValidation(FormValidationAction):
         events: List[Dict[Text, Any]] = []
         requested = tracker.get_slot(REQUESTED)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if requested and intent == "skip" and tracker.get_slot(requested) in (None, "unknown"):
+        # "non" to "how old are you?" or "which app?" means "I won't say": a skip. (For
+        # yes/no questions "non" is an answer, mapped in the domain.)
+        skipping = intent == "skip" or (intent == "deny" and requested in FREE_ANSWER_SLOTS)
+        if requested and skipping and tracker.get_slot(requested) in (None, "unknown"):
             skipped = list(dict.fromkeys(list(tracker.get_slot(SKIPPED) or []) + [requested]))
             events.append(SlotSet(SKIPPED, skipped))
             tracker.slots[SKIPPED] = skipped  # so that required_slots sees it in this same run

@@ -32,6 +32,7 @@ PROFESSIONAL_CUES = [
 ]
 TEEN_CUES = [
     r"\bj ai (?:1[0-7]|[89]) ans\b",
+    r"\bje suis (?:un |une )?(?:\w+ )?de (?:1[0-7]|[89]) ans\b",
     r"\bi m (?:1[0-7]|[89])(?: years old| yo)?\b",
     r"\bi am (?:1[0-7]|[89])(?: years old)?\b",
     r"\bje suis (?:en|au) (?:\d+e|\d+eme|sixieme|cinquieme|quatrieme|troisieme|seconde|premiere|terminale|college|lycee)\b",
@@ -47,6 +48,7 @@ _NUMBER_WORDS = {
 _NUM = r"(\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
 AGE_PATTERNS = [
     rf"\bj ai {_NUM} ans\b",
+    rf"\bje suis (?:un |une )?(?:\w+ )?de {_NUM} ans\b",  # "je suis un gars de 14 ans" (first person only)
     rf"\bi m {_NUM}(?: years old| yo| y o)?\b",
     rf"\bi am {_NUM}(?: years old)?\b",
     rf"\b{_CHILD} (?:de|a|qui a) {_NUM} ans\b",

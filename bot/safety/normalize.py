@@ -13,6 +13,7 @@ from typing import Mapping
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _REPEATED = re.compile(r"([a-z])\1{2,}")
+_DIGIT_LETTER = re.compile(r"(?<=[0-9])(?=[a-z])|(?<=[a-z])(?=[0-9])")
 _VOWEL_START = re.compile(r"^[aeiouyh]")
 
 
@@ -36,7 +37,10 @@ def fold(text: str) -> str:
 
 def normalize(text: str, sms: Mapping[str, str] | None = None) -> str:
     """`fold` plus SMS expansion ("jveu" -> "je veux") and elision repair ("j veux" -> "je veux")."""
-    tokens = fold(text).split()
+    tokens: list[str] = []
+    for token in fold(text).split():
+        # "14ans" -> "14 ans", after the SMS table had its chance ("2nite" is an SMS word).
+        tokens.extend([token] if sms and token in sms else _DIGIT_LETTER.sub(" ", token).split())
     out: list[str] = []
     for i, token in enumerate(tokens):
         if sms and token in sms:

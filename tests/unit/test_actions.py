@@ -48,6 +48,12 @@ def test_skipped_question_is_not_asked_again() -> None:
                                                tracker({"skipped_slots": ["age"]}), DOMAIN))
 
 
+def test_no_to_the_age_question_is_a_skip_not_an_answer() -> None:
+    t = tracker({"requested_slot": "age", "safe_now": "yes"}, "non", "deny", active_loop="sextortion_form")
+    _, slots = run(ValidateSextortionForm(), t)
+    assert slots["skipped_slots"] == ["age"] and "safe_now" not in slots
+
+
 def test_age_is_read_from_a_free_text_answer() -> None:
     t = tracker({"requested_slot": "age", "safe_now": "yes"}, "jai quatorze ans", active_loop="sextortion_form")
     _, slots = run(ValidateSextortionForm(), t)

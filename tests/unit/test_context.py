@@ -17,6 +17,8 @@ def test_age_is_the_young_persons() -> None:
     assert extract_age(normalize("j'ai 14 ans"), None) == 14
     assert extract_age(normalize("ma fille de 12 ans"), "parent") == 12
     assert extract_age(normalize("14"), None) == 14
+    assert extract_age(normalize("je suis un gars de 14ans"), None) == 14
+    assert extract_age(normalize("un mec de 25 ans m'écrit"), None) is None
     # A teen writing about the adult: that is not the teen's age.
     assert extract_age(normalize("il a 25 ans et veut me voir"), None) is None
     assert extract_age(normalize("il veut 300 euros"), None) is None

@@ -15,6 +15,7 @@ from bot.safety.normalize import fold, normalize
         ("e\u0301te\u0301", "ete"),  # combining accents
         ("", ""),
         ("🙂🙂", ""),
+        ("jsui un gars de 14ans", "jsui un gars de 14 ans"),
     ],
 )
 def test_fold_and_normalize(raw: str, expected: str) -> None:
@@ -23,6 +24,7 @@ def test_fold_and_normalize(raw: str, expected: str) -> None:
 
 def test_sms_expansion() -> None:
     assert normalize("jveu mourir", {"jveu": "je veux"}) == "je veux mourir"
+    assert normalize("2nite tkt", {"2nite": "tonight"}) == "tonight tkt"
 
 
 def test_pattern_syntax() -> None:
