@@ -184,3 +184,19 @@ def test_without_action_server_or_content_the_user_still_gets_the_numbers(degrad
 def test_without_action_server_or_content_the_crisis_net_answers(degraded: str) -> None:
     text = Chat.text(_say(degraded, "deg-2", "jveu mourir ce soir"))
     says(text, "3114")
+
+
+def test_no_to_a_question_other_than_safety_is_not_an_emergency(chat: Chat) -> None:
+    """Regression: "non" to "quel âge as-tu ?" once gave the not-safe emergency answer."""
+    first = Chat.text(chat.say("slt jsui un gars de 14ans une meuf sur snap menace denvoyer ma video si jpaye pas"))
+    says(first, "ne paie pas")
+    assert chat.slots()["age"] == 14.0  # read from "14ans": the age question is not asked
+    chat.say("oui")  # safe right now
+    other = chat.stack.chat()
+    other.say("une meuf menace de publier ma video si je paie pas")
+    other.say("oui")  # safe
+    assert other.slots()["requested_slot"] == "age"
+    text = Chat.text(other.say("non"))
+    assert "17" not in text and "112" not in text
+    assert other.slots()["risk_level"] != "critical"
+    assert other.tracker()["active_loop"].get("name") == "sextortion_form"
