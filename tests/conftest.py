@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.chat import Chat, Stack  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.chat import Chat, Stack, free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +45,7 @@ def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     endpoints["tracker_store"]["db"] = str(work / "tracker.db")
     endpoints_file = work / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints))
-    rasa_port, actions_port = _free_port(), _free_port()
+    rasa_port, actions_port = free_port(), free_port()
     token = uuid.uuid4().hex
     env = dict(
         os.environ,

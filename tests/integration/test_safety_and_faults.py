@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import pytest
 import yaml
 
 from tests.integration.helpers import never_asks_for_images, says, says_any
-from tests.support.chat import Chat, http
+from tests.support.chat import Chat, free_port, http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,12 +129,6 @@ def test_text_edit_is_live_and_broken_edit_keeps_last_good(chat: Chat) -> None:
         time.sleep(1.5)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def degraded(model_path: str, tmp_path_factory: pytest.TempPathFactory):
     """Rasa alone: no action server at all, and a content folder that cannot be read."""
@@ -143,9 +136,9 @@ def degraded(model_path: str, tmp_path_factory: pytest.TempPathFactory):
     broken = work / "content"
     broken.mkdir()
     (broken / "helplines.yml").write_text("helplines: [oops\n")
-    port = _free_port()
+    port = free_port()
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{_free_port()}/webhook"
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{free_port()}/webhook"
     endpoints["tracker_store"]["db"] = str(work / "tracker.db")
     (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
     env = dict(os.environ, CONTENT_DIR=str(broken), PYTHONPATH=str(ROOT), ACTION_SERVER_TIMEOUT="2")
