@@ -149,17 +149,24 @@ def degraded(model_path: str, tmp_path_factory: pytest.TempPathFactory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                http("GET", url + "/webhooks/rest/", timeout=2)  # the REST channel answers JSON once loaded
+                break
+            except (OSError, ValueError):
+                if process.poll() is not None:
+                    raise RuntimeError("degraded Rasa died:\n" + (work / "rasa.log").read_text()[-3000:])
+                time.sleep(1)
+        yield url
+    finally:  # also when start-up failed: never leave a server behind
+        os.killpg(process.pid, signal.SIGTERM)
         try:
-            http("GET", url + "/webhooks/rest/", timeout=2)  # the REST channel answers JSON once loaded
-            break
-        except (OSError, ValueError):
-            time.sleep(1)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
-    log.close()
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
 
 
 def _say(url: str, sender: str, text: str):
