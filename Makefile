@@ -7,12 +7,13 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test model check bench lock clean unit validate
+.PHONY: help run test model check bench lock clean unit validate system-deps desk-user
 
 help:
 	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
 	@echo "make test   install, train if needed, run every test"
 	@echo "make check  validate training data and content (no training)"
+	@echo "make desk-user USERNAME=lea FIRST_NAME=Léa ROLE=counsellor|supervisor   create a desk account"
 	@echo "make bench  speed against a bare 'rasa init' bot (p50/p95, messages/s, ratio)"
 
 $(VENV)/.installed: requirements/lock.txt
@@ -36,8 +37,16 @@ check: validate
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q tests/unit
 
-test: model
+system-deps:
+	@scripts/system_deps.sh
+
+test: model system-deps
 	$(PY) -m pytest tests
+
+# Create a counsellor or supervisor account for the desk (asks for the password):
+#   make desk-user USERNAME=lea FIRST_NAME=Léa ROLE=counsellor
+desk-user: $(VENV)/.installed
+	@$(PY) -m desk.manage create-user --username "$(USERNAME)" --first-name "$(FIRST_NAME)" --role "$(or $(ROLE),counsellor)"
 
 bench: model
 	$(PY) scripts/bench.py "$$($(PY) scripts/train.py)"
