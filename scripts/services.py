@@ -7,6 +7,10 @@ is printed. Configuration comes from the environment, with safe defaults:
   RASA_PORT        Rasa server, REST channel and HTTP API (default 5005)
   ACTIONS_PORT     action server (default 5055)
   RASA_API_TOKEN   token protecting Rasa's HTTP API (generated and printed when unset)
+  DESK_PORT        counsellor desk (default 8081)
+  DESK_API_TOKEN   bearer token of the desk's integration API (generated and printed when unset)
+  DESK_EVENTS_TOKEN  shared by Rasa's event broker and the desk (generated when unset)
+  DATABASE_URL     the desk's database (default SQLite under var/; a postgresql:// URL at scale)
   RASA_MODEL       model to serve (default: the one `scripts/train.py` prints)
   ENDPOINTS        endpoints file (default endpoints.yml; the action URL follows ACTIONS_PORT)
 """
@@ -47,6 +51,7 @@ def commands(model: str, token: str) -> Dict[str, List[str]]:
     actions_port = os.environ.get("ACTIONS_PORT", "5055")
     py = sys.executable
     return {
+        "desk": [py, "-m", "desk"],
         "actions": [py, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", actions_port],
         "rasa": [
             py, "-m", "rasa", "run", "--model", model, "--enable-api", "--auth-token", token,
@@ -54,6 +59,25 @@ def commands(model: str, token: str) -> Dict[str, List[str]]:
             "--endpoints", endpoints_file(actions_port),
         ],
     }
+
+
+def local(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
+def shared_settings(env: Dict[str, str]) -> Dict[str, str]:
+    """Addresses and tokens the services use to reach each other (docs/handoff.md)."""
+    host = local(env.get("BIND_HOST", "127.0.0.1"))
+    settings = {
+        "RASA_URL": env.get("RASA_URL") or f"http://{host}:{env.get('RASA_PORT', '5005')}",
+        "DESK_URL": env.get("DESK_URL") or f"http://{host}:{env.get('DESK_PORT', '8081')}",
+        "DESK_EVENTS_TOKEN": env.get("DESK_EVENTS_TOKEN") or secrets.token_urlsafe(24),
+        "TRACKER_DB_URL": env.get("TRACKER_DB_URL") or f"sqlite:///{ROOT / 'var' / 'tracker.db'}",
+    }
+    if not env.get("DESK_API_TOKEN"):
+        settings["DESK_API_TOKEN"] = secrets.token_urlsafe(24)
+        log(f"DESK_API_TOKEN was not set; generated for this run: {settings['DESK_API_TOKEN']}")
+    return settings
 
 
 def pump(name: str, stream) -> None:  # noqa: ANN001
@@ -86,6 +110,7 @@ def main() -> int:
         log(f"RASA_API_TOKEN was not set; generated for this run: {token}")
     env = dict(os.environ, PYTHONPATH=str(ROOT), SANIC_HOST=os.environ.get("BIND_HOST", "127.0.0.1"), RASA_API_TOKEN=token)
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.update(shared_settings(env))
     processes: Dict[str, subprocess.Popen] = {}
     stopping = threading.Event()
 
@@ -118,7 +143,9 @@ def main() -> int:
     host = "127.0.0.1" if host == "0.0.0.0" else host
     rasa_url = f"http://{host}:{os.environ.get('RASA_PORT', '5005')}"
     if wait_ready(rasa_url + "/", processes["rasa"], 180):
-        log(f"ready: chat at {rasa_url}/webhooks/rest/webhook ; actions on port {os.environ.get('ACTIONS_PORT', '5055')}")
+        log(f"ready: chat at {rasa_url}/webhooks/rest/webhook and socket.io at {rasa_url}/socket.io ; "
+            f"actions on port {os.environ.get('ACTIONS_PORT', '5055')} ; counsellor desk at {env['DESK_URL']}/ "
+            "(create an account: make desk-user)")
 
     exit_code = 0
     while not stopping.is_set():

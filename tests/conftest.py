@@ -19,6 +19,18 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.chat import Chat, Stack, free_port  # noqa: E402
 
+DESK_TOKEN = uuid.uuid4().hex
+# The emergency answer after a crisis typed during a handoff waits 60 s in production;
+# the tests use a short wait so that they stay fast.
+CRISIS_GRACE_SECONDS = 4
+
+
+def always_open(content: Path) -> None:
+    settings = yaml.safe_load((content / "settings.yml").read_text(encoding="utf-8"))
+    days = settings["counsellors"]["hours"]
+    settings["counsellors"]["hours"] = {day: "00:00-24:00" for day in days}
+    (content / "settings.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
 
 @pytest.fixture(scope="session")
 def model_path() -> str:
@@ -36,22 +48,32 @@ def agent(model_path: str):
 
 @pytest.fixture(scope="session")
 def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Rasa + action server from `scripts/services.py`, on free ports, with a private
-    tracker store and a private copy of the content (so tests can edit it)."""
+    """Rasa + action server + desk from `scripts/services.py`, on free ports, with
+    private databases and a private copy of the content (so tests can edit it).
+    Counsellors are on duty around the clock in this copy, so the tests do not depend
+    on the time of day."""
     work = tmp_path_factory.mktemp("stack")
     content = work / "content"
     shutil.copytree(ROOT / "content", content)
+    always_open(content)
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     endpoints["tracker_store"]["db"] = str(work / "tracker.db")
     endpoints_file = work / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints))
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port, desk_port = free_port(), free_port(), free_port()
     token = uuid.uuid4().hex
     env = dict(
         os.environ,
         RASA_PORT=str(rasa_port),
         ACTIONS_PORT=str(actions_port),
+        DESK_PORT=str(desk_port),
         RASA_API_TOKEN=token,
+        DESK_API_TOKEN=DESK_TOKEN,
+        DESK_EVENTS_TOKEN=uuid.uuid4().hex,
+        DATABASE_URL=os.environ.get("TEST_DESK_DATABASE_URL") or f"sqlite:///{work / 'desk.db'}",
+        TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}",
+        HANDOFF_DB=str(work / "handoff.db"),
+        HANDOFF_CRISIS_GRACE_SECONDS=str(CRISIS_GRACE_SECONDS),
         ENDPOINTS=str(endpoints_file),
         CONTENT_DIR=str(content),
         ACTION_SERVER_TIMEOUT="2",
@@ -61,7 +83,8 @@ def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         [sys.executable, "scripts/services.py", model_path], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    stack = Stack(f"http://127.0.0.1:{rasa_port}", token, content, work / "services.log", actions_port, process)
+    stack = Stack(f"http://127.0.0.1:{rasa_port}", token, content, work / "services.log", actions_port, process,
+                  desk_url=f"http://127.0.0.1:{desk_port}", desk_token=DESK_TOKEN)
     try:
         stack.wait_ready(240)
         yield stack

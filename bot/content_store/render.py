@@ -15,6 +15,8 @@ PLATFORM_FIELDS = {
     "platform_link": "link",
 }
 HELPLINE_FIELDS = ("number", "name", "hours", "link", "sms")
+# Values known only when the message is sent (counsellor's first name, wait, next opening).
+RUNTIME_FIELDS = ("counsellor_name", "wait_minutes", "next_opening")
 ADULT_ROLES = ("parent", "professional")
 
 
@@ -88,6 +90,8 @@ def fill(text: str, snapshot: Snapshot, slots: Mapping[str, Any], lang: str) -> 
         key = match.group(1)
         if key in PLATFORM_FIELDS:
             return platform_field(snapshot, slots.get("platform"), PLATFORM_FIELDS[key], lang)
+        if key in RUNTIME_FIELDS:
+            return str(slots.get(key) if slots.get(key) is not None else "")
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "helpline":
             return helpline_field(snapshot, parts[1], parts[2], lang)

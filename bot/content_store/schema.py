@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.content_store.errors import ContentError
 from bot.content_store.model import AUDIENCES, LANGUAGES, Button, Flow, FlowStep, Response, Variant
-from bot.content_store.render import HELPLINE_FIELDS, PLACEHOLDER, PLATFORM_FIELDS
+from bot.content_store.render import HELPLINE_FIELDS, PLACEHOLDER, PLATFORM_FIELDS, RUNTIME_FIELDS
 from bot.safety.lexicon import CRISIS_PRIORITY, Lexicon, PatternError, compile_pattern
 from bot.safety.normalize import fold
 
@@ -83,7 +83,7 @@ class Checker:
 
 def _placeholders(checker: Checker, text: str, path: Tuple[Any, ...], helplines: Dict[str, Any]) -> None:
     for key in PLACEHOLDER.findall(text):
-        if key in PLATFORM_FIELDS:
+        if key in PLATFORM_FIELDS or key in RUNTIME_FIELDS:
             continue
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "helpline":
@@ -331,6 +331,10 @@ def check_settings(data: Any, checker: Checker, helplines: Dict[str, Any]) -> Di
         default = service.get("default_helpline")
         if default not in helplines:
             checker.error(("service", "default_helpline"), f"« {default} » n'existe pas dans helplines.yml")
+    from bot.content_store.hours import check_hours
+
+    data = dict(data)
+    data["counsellor_hours"] = check_hours(data.get("counsellors"), checker.error)
     return data
 
 

@@ -22,13 +22,18 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.content_store import render, shared_store
+from bot.content_store.render import RUNTIME_FIELDS
 from bot.content_store.export import render_packaged
 
 logger = logging.getLogger(__name__)
 
 INTRO = "utter_intro"
 # Answers that must come first and alone (at most three lines): no disclosure on top.
-NO_INTRO = {"utter_crisis", "utter_not_safe", "utter_ask_safe_at_home", "utter_technical_problem", INTRO}
+NO_INTRO = {
+    "utter_crisis", "utter_not_safe", "utter_ask_safe_at_home", "utter_technical_problem", INTRO,
+    # sent on a counsellor's action, inside a conversation that already started
+    "utter_handoff_joined", "utter_handoff_closed",
+}
 
 
 class ContentNLG(NaturalLanguageGenerator):
@@ -41,6 +46,8 @@ class ContentNLG(NaturalLanguageGenerator):
         self, utter_action: Text, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any
     ) -> Optional[Dict[Text, Any]]:
         slots = tracker.current_slot_values()
+        # Values an action passes with the response (utter_message(response=..., wait_minutes=5)).
+        slots.update({key: kwargs[key] for key in RUNTIME_FIELDS if key in kwargs})
         message = self.render(utter_action, slots)
         if message is None:
             logger.warning("No text for response %s", utter_action)

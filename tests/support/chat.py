@@ -67,6 +67,8 @@ class Stack:
     log_file: Path
     actions_port: int
     process: subprocess.Popen
+    desk_url: str = ""
+    desk_token: str = ""
 
     def wait_ready(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -77,6 +79,8 @@ class Stack:
                 status = http("GET", f"{self.url}/status?token={self.token}", timeout=3)
                 if status and status.get("model_file"):
                     http("GET", f"http://127.0.0.1:{self.actions_port}/health", timeout=3)
+                    if self.desk_url:
+                        http("GET", f"{self.desk_url}/health", timeout=3)
                     return
             except (urllib.error.URLError, OSError, ValueError):
                 pass

@@ -18,17 +18,21 @@ def tracker(intent: str, after_user: Optional[List] = None, loop: Optional[str] 
     return DialogueStateTracker.from_events("t", events + (after_user or []))
 
 
-def test_crisis_first_then_end_the_form_then_listen() -> None:
+def test_crisis_first_then_end_the_form_then_a_counsellor_then_listen() -> None:
     assert next_crisis_action(tracker("crisis", loop="sextortion_form")) == "utter_crisis"
     t = tracker("crisis", [ActionExecuted("utter_crisis")], loop="sextortion_form")
     assert next_crisis_action(t) == ACTION_DEACTIVATE_LOOP_NAME
-    t = tracker("crisis", [ActionExecuted("utter_crisis"), ActionExecuted(ACTION_DEACTIVATE_LOOP_NAME), ActiveLoop(None)],
-                loop="sextortion_form")
+    done = [ActionExecuted("utter_crisis"), ActionExecuted(ACTION_DEACTIVATE_LOOP_NAME), ActiveLoop(None)]
+    t = tracker("crisis", done, loop="sextortion_form")
+    assert next_crisis_action(t) == "action_request_human"
+    t = tracker("crisis", done + [ActionExecuted("action_request_human")], loop="sextortion_form")
     assert next_crisis_action(t) == ACTION_LISTEN_NAME
 
 
-def test_crisis_without_form_answers_then_listens() -> None:
-    assert next_crisis_action(tracker("crisis", [ActionExecuted("utter_crisis")])) == ACTION_LISTEN_NAME
+def test_crisis_without_form_answers_then_asks_a_counsellor_then_listens() -> None:
+    assert next_crisis_action(tracker("crisis", [ActionExecuted("utter_crisis")])) == "action_request_human"
+    t = tracker("crisis", [ActionExecuted("utter_crisis"), ActionExecuted("action_request_human")])
+    assert next_crisis_action(t) == ACTION_LISTEN_NAME
 
 
 def test_not_safe_answer_is_an_emergency() -> None:

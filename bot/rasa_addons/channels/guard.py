@@ -5,7 +5,8 @@
   anything else is read as plain text.
 - A turn always gets an answer: if the assistant failed (action server down or
   frozen, an exception) or said nothing, the safety message with the helpline and
-  emergency numbers is added.
+  emergency numbers is added. The one exception is a conversation with a counsellor
+  (human mode), where the bot is meant to be quiet.
 """
 from __future__ import annotations
 
@@ -77,6 +78,21 @@ async def safety_message(agent: Any, sender_id: str, metadata: Optional[Dict[str
     return message
 
 
+async def _with_a_person(agent: Any, sender_id: str) -> bool:
+    from bot.rasa_addons.handoff.registry import HUMAN_STATUSES, shared_registry
+
+    try:
+        if shared_registry().in_human_mode(sender_id):
+            return True
+    except Exception:
+        logger.exception("Could not read the handoff registry")
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        return tracker is not None and tracker.get_slot("handoff_status") in HUMAN_STATUSES
+    except Exception:
+        return False
+
+
 async def handle_safely(
     agent: Any,
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
@@ -100,6 +116,7 @@ async def handle_safely(
         failures.append("exception")
     finally:
         TURN_FAILURES.reset(token)
-    if failures or sent() == before:
+    quiet_on_purpose = not failures and sent() == before and await _with_a_person(agent, message.sender_id)
+    if (failures or sent() == before) and not quiet_on_purpose:
         logger.warning("Turn answered with the safety message (failures: %s)", ", ".join(failures) or "no reply")
         await send_safety(await safety_message(agent, message.sender_id, message.metadata))

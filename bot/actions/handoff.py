@@ -1,0 +1,98 @@
+"""Hand the conversation to a counsellor (docs/handoff.md).
+
+`action_request_human` opens the case by setting `handoff_status` to "queued" (the
+event broker carries it to the desk, through a durable outbox, so a case opened while
+the desk is down is not lost) and tells the person honestly what happens next:
+- counsellors on duty and online: someone will answer here, with a rough wait;
+- on duty but nobody online yet: someone will answer as soon as possible;
+- outside opening hours: when counsellors are back, and the 24/7 numbers for now;
+- desk unreachable: the helpline's phone and chat and the emergency numbers at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+import aiohttp
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.slots import HANDOFF_STATUS, HUMAN_OFFERED, LANGUAGE
+from bot.content_store import shared_store
+from bot.content_store.hours import Hours, describe_opening
+
+logger = logging.getLogger(__name__)
+
+FEEDBACK = "feedback"
+FEEDBACK_VALUES = {"affirm": "helpful", "deny": "not_helpful", "skip": "skipped"}
+STATUS_TIMEOUT_SECONDS = 2.0
+
+
+async def desk_status() -> Optional[Dict[str, Any]]:
+    """The desk's live status, or None if it does not answer in time."""
+    url = os.environ.get("DESK_URL", "http://127.0.0.1:8081").rstrip("/") + "/api/status"
+    headers = {"Authorization": f"Bearer {os.environ.get('DESK_API_TOKEN', '')}"}
+    try:
+        timeout = aiohttp.ClientTimeout(total=STATUS_TIMEOUT_SECONDS)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.get(url, headers=headers) as response:
+                if response.status != 200:
+                    logger.warning("Desk status: HTTP %d", response.status)
+                    return None
+                data = await response.json()
+                return data if isinstance(data, dict) else None
+    except Exception as error:
+        logger.warning("Desk status unavailable: %s", type(error).__name__)
+        return None
+
+
+def counsellor_hours() -> Hours:
+    snapshot = shared_store().snapshot()
+    hours = (snapshot.settings if snapshot else {}).get("counsellor_hours")
+    return hours if isinstance(hours, Hours) else Hours()
+
+
+def choose_answer(status: Optional[Dict[str, Any]], hours: Hours, now: dt.datetime, language: str) -> Dict[str, Any]:
+    """Which response tells the person what happens next, with its values."""
+    if not hours.is_open(now):
+        return {"response": "utter_handoff_closed_hours",
+                "next_opening": describe_opening(hours.next_opening(now), now, language)}
+    if status is None:
+        return {"response": "utter_handoff_desk_unreachable"}
+    if int(status.get("counsellors_online") or 0) <= 0:
+        return {"response": "utter_handoff_queued_nobody"}
+    wait = max(1, int(status.get("estimated_wait_minutes") or 5))
+    return {"response": "utter_handoff_queued", "wait_minutes": wait}
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> Text:
+        return "action_request_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        language = tracker.get_slot(LANGUAGE) or "fr"
+        now = dt.datetime.now(dt.timezone.utc)
+        hours = counsellor_hours()
+        status = await desk_status() if hours.is_open(now) else None
+        dispatcher.utter_message(**choose_answer(status, hours, now, language))
+        events: List[Dict[str, Any]] = [SlotSet(HANDOFF_STATUS, "queued"), SlotSet(HUMAN_OFFERED, True), SlotSet(FEEDBACK, None)]
+        if tracker.active_loop.get("name"):
+            events.insert(0, ActiveLoop(None))  # the questions stop: a person takes over
+        return events
+
+
+class ActionRecordFeedback(Action):
+    """The one optional question after a closed case: was it helpful?"""
+
+    def name(self) -> Text:
+        return "action_record_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        value = FEEDBACK_VALUES.get(intent, "skipped")
+        dispatcher.utter_message(response="utter_feedback_thanks")
+        # The next time risk is high, a person is offered again.
+        return [SlotSet(FEEDBACK, value), SlotSet(HUMAN_OFFERED, False)]

@@ -1,0 +1,202 @@
+"""Rasa's event broker, pointed at the counsellor desk (set in endpoints.yml).
+
+Rasa calls `publish` for every new tracker event of every conversation. This broker
+keeps the handoff registry up to date, and forwards to the desk only what the desk
+needs (docs/handoff.md): handoff and risk changes of any conversation, and the
+messages of conversations that are with a person. Everything else never leaves Rasa.
+
+Events go through a durable outbox (SQLite) and are retried until the desk accepts
+them, so a case opened while the desk is down reaches it when it is back. The
+outbox never holds more than the desk would have received anyway.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any, Dict, Optional
+
+import aiohttp
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.rasa_addons.handoff.registry import HUMAN_STATUSES, Registry, shared_registry
+from bot.rasa_addons.handoff.watchdog import CrisisWatchdog
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_SLOT = "handoff_status"
+RISK_SLOTS = ("risk_level", "risk_reasons", "crisis_type")
+FEEDBACK_SLOT = "feedback"
+MAX_REMEMBERED = 5000  # conversations whose risk facts are kept in memory (least recent dropped)
+# Answers that mean the batch itself is wrong: retrying cannot help.
+NOT_RETRYABLE = {400, 413, 422}
+
+
+class DeskEventBroker(EventBroker):
+    def __init__(
+        self,
+        desk_url: str,
+        token: str,
+        registry: Optional[Registry] = None,
+        watchdog: Optional[CrisisWatchdog] = None,
+        retry_max_seconds: float = 30.0,
+    ) -> None:
+        self.desk_url = desk_url.rstrip("/")
+        self.token = token
+        self.registry = registry or shared_registry()
+        self.watchdog = watchdog
+        self.retry_max_seconds = retry_max_seconds
+        self._facts: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
+        self._wake: Optional[asyncio.Event] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._sender: Optional[asyncio.Task] = None
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
+    ) -> "DeskEventBroker":
+        kwargs = broker_config.kwargs if broker_config else {}
+        broker = cls(
+            desk_url=os.environ.get("DESK_URL") or kwargs.get("desk_url") or "http://127.0.0.1:8081",
+            token=os.environ.get("DESK_EVENTS_TOKEN", ""),
+            watchdog=CrisisWatchdog.from_environment(),
+        )
+        broker.start()
+        return broker
+
+    # ---- Rasa's side ----
+    def start(self) -> None:
+        self._loop = asyncio.get_event_loop()
+        self._wake = asyncio.Event()
+        self._sender = self._loop.create_task(self._send_forever())
+        if self.watchdog:
+            self.watchdog.attach(self.registry)
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        if self._sender:
+            self._sender.cancel()
+
+    def publish(self, event: Dict[str, Any]) -> None:
+        try:
+            outgoing = self.translate(event)
+        except Exception:  # a broker bug must never break a conversation
+            logger.exception("Could not read a tracker event for the desk")
+            return
+        if outgoing is None:
+            return
+        try:
+            self.registry.enqueue(json.dumps(outgoing, ensure_ascii=False))
+        except Exception:
+            logger.exception("Could not queue a %s event for the desk", outgoing.get("type"))
+            return
+        if self._wake is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def translate(self, event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The desk event for this Rasa event, or None if the desk need not know.
+
+        Also keeps the registry in step with `handoff_status` (here, because every
+        change of the slot, whoever made it, goes through the broker).
+        """
+        conversation_id = str(event.get("sender_id") or "")
+        kind = event.get("event")
+        if not conversation_id:
+            return None
+        base = {
+            "id": uuid.uuid4().hex,
+            "conversation_id": conversation_id,
+            "timestamp": float(event.get("timestamp") or time.time()),
+            "channel": event.get("input_channel"),
+        }
+        if kind == "slot" and event.get("name") == HANDOFF_SLOT:
+            status = event.get("value") or None
+            self.registry.set_status(conversation_id, status)
+            return dict(base, type="handoff", status=status) if status else None
+        if kind == "slot" and event.get("name") in RISK_SLOTS:
+            facts = self._remember(conversation_id, event["name"], event.get("value"))
+            if event["name"] == "crisis_type":
+                return None  # sent with the next risk change
+            in_human_mode = self.registry.in_human_mode(conversation_id)
+            if event["name"] == "risk_level" and facts.get("risk_level") == "critical" and in_human_mode and self.watchdog:
+                self.watchdog.crisis_during_handoff(conversation_id, base["timestamp"])
+            return dict(
+                base,
+                type="risk",
+                risk_level=facts.get("risk_level"),
+                risk_reasons=list(facts.get("risk_reasons") or []),
+                crisis_type=facts.get("crisis_type"),
+                alert=bool(in_human_mode and facts.get("risk_level") == "critical"),
+            )
+        if kind == "slot" and event.get("name") == FEEDBACK_SLOT and event.get("value"):
+            return dict(base, type="feedback", value=event.get("value"))
+        if kind in ("user", "bot") and self.registry.status(conversation_id) in HUMAN_STATUSES:
+            if kind == "user":
+                return dict(base, type="user", text=event.get("text") or "")
+            metadata = event.get("metadata") or {}
+            sender = metadata.get("sender") if metadata.get("sender") in ("counsellor", "system") else "bot"
+            if sender == "counsellor":
+                self.registry.counsellor_spoke(conversation_id, base["timestamp"])
+            return dict(
+                base,
+                type="bot",
+                text=event.get("text") or "",
+                sender=sender,
+                author=metadata.get("author"),
+                message_id=metadata.get("message_id"),
+            )
+        if kind == "slot" and event.get("name") == "user_left" and event.get("value"):
+            return dict(base, type="left")
+        return None
+
+    def _remember(self, conversation_id: str, name: str, value: Any) -> Dict[str, Any]:
+        facts = self._facts.pop(conversation_id, {})
+        facts[name] = value
+        self._facts[conversation_id] = facts
+        while len(self._facts) > MAX_REMEMBERED:
+            self._facts.popitem(last=False)
+        return facts
+
+    # ---- the desk's side ----
+    async def _send_forever(self) -> None:
+        delay = 0.5
+        timeout = aiohttp.ClientTimeout(total=5)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                try:
+                    sent = await self._send_pending(session)
+                except Exception as error:  # desk down, slow, or refusing: keep the events, retry
+                    logger.warning("Desk not reachable (%s); %d event(s) kept, retry in %.1f s",
+                                   type(error).__name__, self.registry.pending_count(), delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.retry_max_seconds)
+                    continue
+                delay = 0.5
+                if not sent:
+                    assert self._wake is not None
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=5)
+                    except asyncio.TimeoutError:
+                        pass
+
+    async def _send_pending(self, session: aiohttp.ClientSession) -> int:
+        rows = self.registry.pending()
+        if not rows:
+            return 0
+        body = {"events": [json.loads(row[1]) for row in rows]}
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with session.post(f"{self.desk_url}/internal/events", json=body, headers=headers) as response:
+            if response.status in NOT_RETRYABLE:
+                logger.error("The desk refused %d event(s) as malformed (HTTP %d); dropped", len(rows), response.status)
+            elif response.status >= 300:
+                raise RuntimeError(f"HTTP {response.status}")
+        self.registry.delivered(rows[-1][0])
+        return len(rows)

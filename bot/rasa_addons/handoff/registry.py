@@ -1,0 +1,123 @@
+"""Which conversations are with a person right now.
+
+Rasa's own pause (`ConversationPaused`) is cleared by a new session and by `/restart`,
+so the handoff state is kept here as well, outside the tracker: a small SQLite table
+written by the event broker from the tracker's own `handoff_status` events, and read
+by the policies before every prediction. A conversation stays with the person until
+its case is closed, whatever happens to the Rasa session.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+HUMAN_STATUSES = ("queued", "active")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS human_mode (
+    conversation_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    last_counsellor_at REAL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("HANDOFF_DB", "var/handoff.db"))
+
+
+class Registry:
+    """Thread-safe; one short connection per call (microseconds on SQLite)."""
+
+    def __init__(self, path: Optional[Path] = None) -> None:
+        self.path = Path(path or default_path())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    # ---- human mode ----
+    def status(self, conversation_id: str) -> Optional[str]:
+        with self._connect() as db:
+            row = db.execute("SELECT status FROM human_mode WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        return row[0] if row else None
+
+    def in_human_mode(self, conversation_id: str) -> bool:
+        return self.status(conversation_id) in HUMAN_STATUSES
+
+    def set_status(self, conversation_id: str, status: Optional[str]) -> None:
+        with self._lock, self._connect() as db:
+            if status:
+                db.execute(
+                    "INSERT INTO human_mode (conversation_id, status, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(conversation_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+                    (conversation_id, status, time.time()),
+                )
+            else:
+                db.execute("DELETE FROM human_mode WHERE conversation_id = ?", (conversation_id,))
+
+    def counsellor_spoke(self, conversation_id: str, at: float) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("UPDATE human_mode SET last_counsellor_at = ? WHERE conversation_id = ?", (at, conversation_id))
+
+    def last_counsellor_at(self, conversation_id: str) -> Optional[float]:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT last_counsellor_at FROM human_mode WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()
+        return row[0] if row else None
+
+    # ---- outbox (events waiting for the desk) ----
+    def enqueue(self, body: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("INSERT INTO outbox (body, created_at) VALUES (?, ?)", (body, time.time()))
+
+    def pending(self, limit: int = 50) -> list:
+        with self._connect() as db:
+            return db.execute("SELECT seq, body FROM outbox ORDER BY seq LIMIT ?", (limit,)).fetchall()
+
+    def delivered(self, up_to_seq: int) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM outbox WHERE seq <= ?", (up_to_seq,))
+
+    def pending_count(self) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+
+_shared: Optional[Registry] = None
+_shared_lock = threading.Lock()
+
+
+def shared_registry() -> Registry:
+    """One registry per process, at HANDOFF_DB (default var/handoff.db)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.path != default_path():
+            _shared = Registry()
+        return _shared
+
+
+def human_status(conversation_id: str, slot_value: Optional[str]) -> Optional[str]:
+    """The handoff status that holds now: the registry wins over the slot (which a new
+    session or a restart may have cleared). Never raises: if the registry cannot be
+    read, the slot decides."""
+    try:
+        status = shared_registry().status(conversation_id)
+    except Exception:
+        status = None
+    return status or slot_value
