@@ -1,0 +1,1 @@
+"""Counsellor desk: the human side of the live handoff (see docs/handoff.md)."""

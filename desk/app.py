@@ -1,0 +1,276 @@
+"""The sanic application: wiring, authentication gate, security headers, background tasks."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, Optional, Set
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic
+from sanic.handlers import ErrorHandler
+from sanic.request import Request
+from sanic.response import HTTPResponse, json as json_response, redirect
+from sqlalchemy import create_engine
+
+from desk import auth, cases as case_ops, content, i18n, ingest, purge, webhook
+from desk.config import Settings
+from desk.db import init_db, make_engine, run
+from desk.live import Hub
+from desk.rasa_client import RasaClient, RasaUnavailable
+
+log = logging.getLogger("desk")
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "desk_session"
+LANG_COOKIE = "desk_lang"
+LOGIN_CSRF_COOKIE = "desk_login_csrf"
+SUPERVISOR_PREFIXES = ("/users", "/audit")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.path
+    return (path.startswith(("/api/", "/internal/", "/events/")) or path.endswith(".json")
+            or "application/json" in (request.headers.get("accept") or "")
+            or request.headers.get("x-requested-with") == "fetch")
+
+
+class DeskErrorHandler(ErrorHandler):
+    """Errors as JSON for machines and as a calm page for people; never a traceback, never a body."""
+
+    def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        status = getattr(exception, "status_code", 500) or 500
+        if status >= 500:
+            log.error("error %s on %s %s: %s", status, request.method, request.path, type(exception).__name__,
+                      exc_info=exception)
+            message = "internal error"
+        else:
+            message = str(exception) or "error"
+        if wants_json(request):
+            return json_response({"error": message}, status=status)
+        lang = getattr(request.ctx, "lang", "fr")
+        return page(request, "error.html", status=status, message=i18n.t(lang, f"http_{status}", default=message))
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    app = request.app
+    lang = getattr(request.ctx, "lang", app.ctx.settings.language)
+    session = getattr(request.ctx, "session", None)
+    body = app.ctx.templates.get_template(template).render(
+        t=lambda key, **kw: i18n.t(lang, key, **kw), lang=lang, user=getattr(request.ctx, "user", None),
+        csrf=session["csrf_token"] if session else None, notice=request.args.get("notice"),
+        js_strings=i18n.js_strings(lang), settings=app.ctx.settings, **context)
+    return HTTPResponse(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def set_cookie(response: HTTPResponse, settings: Settings, name: str, value: str, max_age: Optional[int] = None) -> None:
+    response.cookies[name] = value
+    cookie = response.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/"
+    if max_age is not None:
+        cookie["max-age"] = max_age
+    if settings.secure_cookies:
+        cookie["secure"] = True
+
+
+def unauthorised(request: Request) -> HTTPResponse:
+    if wants_json(request) or request.method not in SAFE_METHODS:
+        return json_response({"error": "authentication required"}, status=401)
+    return redirect("/login")
+
+
+def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic:
+    settings = settings or Settings.from_env()
+    app = Sanic(name)
+    # Event batches can be large; the integration API applies its own 64 KB limit.
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 1.0
+    app.config.REQUEST_TIMEOUT = 30
+    app.ctx.settings = settings
+    app.ctx.engine = make_engine(settings.database_url)
+    init_db(app.ctx.engine)
+    app.ctx.content = content.load(settings.content_dir)
+    app.ctx.hub = Hub()
+    app.ctx.templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                                    autoescape=select_autoescape(default=True, default_for_string=True))
+    app.ctx.context_in_flight: Set[int] = set()
+    app.ctx.tasks = []
+    app.error_handler = DeskErrorHandler()
+    app.static("/static", str(HERE / "static"), name="static")
+
+    @app.middleware("request")
+    async def gate(request: Request) -> Optional[HTTPResponse]:
+        """Default deny: every route needs a session or a bearer token, except the few listed here."""
+        request.ctx.session = None
+        request.ctx.user = None
+        cookie_lang = request.cookies.get(LANG_COOKIE)
+        request.ctx.lang = cookie_lang if cookie_lang in i18n.LANGUAGES else settings.language
+        path = request.path
+        if path in ("/health", "/login") or path.startswith("/static/"):
+            return None
+        if path.startswith("/api/"):
+            if not auth.bearer_valid(settings.api_token, request.headers.get("authorization")):
+                return json_response({"error": "missing or invalid bearer token"}, status=401)
+            return None
+        if path.startswith("/internal/"):
+            if not auth.bearer_valid(settings.events_token, request.headers.get("authorization")):
+                return json_response({"error": "missing or invalid bearer token"}, status=401)
+            return None
+        session = await run(auth.load_session, app.ctx.engine, request.cookies.get(SESSION_COOKIE))
+        if path.startswith("/login/totp"):
+            if session is None or session["stage"] != "totp":
+                return redirect("/login")
+        elif session is None or session["stage"] != "full":
+            return unauthorised(request)
+        else:
+            request.ctx.user = session
+            if path.startswith(SUPERVISOR_PREFIXES) and session["role"] != "supervisor":
+                if wants_json(request):
+                    return json_response({"error": "supervisors only"}, status=403)
+                return page(request, "error.html", status=403, message=i18n.t(request.ctx.lang, "http_403"))
+        request.ctx.session = session
+        if request.method not in SAFE_METHODS:
+            provided = request.headers.get("x-csrf-token") or (request.form.get("csrf_token") if request.form else None)
+            if not auth.csrf_valid(session["csrf_token"], provided):
+                if wants_json(request):
+                    return json_response({"error": "missing or invalid CSRF token"}, status=403)
+                return page(request, "error.html", status=403, message=i18n.t(request.ctx.lang, "csrf_refused"))
+        return None
+
+    @app.middleware("response")
+    async def headers(request: Request, response: HTTPResponse) -> None:
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        return json_response({"status": "ok"})
+
+    @app.post("/internal/events")
+    async def events(request: Request) -> HTTPResponse:
+        try:
+            body = json.loads(request.body or b"")
+        except ValueError:
+            return json_response({"error": "body must be JSON: {\"events\": [...]}"}, status=400)
+        try:
+            batch = ingest.validate_batch(body)
+        except ingest.BatchError as exc:
+            return json_response({"error": str(exc)}, status=400)
+        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, bool(settings.webhook_url))
+        for case_id in result.opened:
+            app.add_task(fetch_context(app, case_id))
+        for case_id in result.changed:
+            app.ctx.hub.publish(f"case:{case_id}")
+        if result.changed:
+            app.ctx.hub.publish("queue")
+        log.info("ingest: %s events (%s duplicates), opened %s, types %s", len(batch), result.duplicates,
+                 result.opened, sorted({e["type"] for e in batch}))
+        return json_response({"accepted": len(batch) - result.duplicates, "duplicates": result.duplicates,
+                              "opened": result.opened})
+
+    from desk import api, pages  # noqa: E402  (routes need the helpers above)
+
+    pages.register(app)
+    api.register(app)
+
+    @app.before_server_start
+    async def start(app: Sanic, _loop: Any) -> None:
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token)
+        import aiohttp
+
+        app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        app.ctx.tracker_engine = create_engine(settings.tracker_db_url, future=True) if settings.tracker_db_url else None
+
+    @app.after_server_start
+    async def tasks(app: Sanic, _loop: Any) -> None:
+        app.ctx.tasks = [asyncio.ensure_future(context_loop(app)), asyncio.ensure_future(purge_loop(app))]
+        if settings.webhook_url:
+            app.ctx.tasks.append(asyncio.ensure_future(webhook_loop(app)))
+
+    @app.before_server_stop
+    async def stop(app: Sanic, _loop: Any) -> None:
+        app.ctx.hub.close_all()
+        for task in app.ctx.tasks:
+            task.cancel()
+        await app.ctx.rasa.close()
+        await app.ctx.http.close()
+
+    return app
+
+
+async def fetch_context(app: Sanic, case_id: int) -> None:
+    """Read the tracker once; on failure the case keeps what the events said and the
+    context loop retries with backoff."""
+    if case_id in app.ctx.context_in_flight:
+        return
+    app.ctx.context_in_flight.add(case_id)
+    try:
+        case = await run(case_ops.get_case, app.ctx.engine, case_id)
+        if case is None or case["context_status"] == "done":
+            return
+        try:
+            tracker = await app.ctx.rasa.tracker(case["conversation_id"])
+        except RasaUnavailable as exc:
+            delay = await run(ingest.context_failed, app.ctx.engine, case_id)
+            log.warning("context for case %s not read (%s), retry in %.0f s", case_id, exc, delay)
+            return
+        from desk.context import extract_context
+
+        await run(ingest.apply_context, app.ctx.engine, case_id, extract_context(tracker), app.ctx.settings.language)
+        app.ctx.hub.publish(f"case:{case_id}")
+        app.ctx.hub.publish("queue")
+    except Exception:
+        log.exception("context for case %s failed", case_id)
+    finally:
+        app.ctx.context_in_flight.discard(case_id)
+
+
+async def context_loop(app: Sanic) -> None:
+    while True:
+        try:
+            for row in await run(ingest.cases_needing_context, app.ctx.engine):
+                await fetch_context(app, row["id"])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("context loop")
+        await asyncio.sleep(1.0)
+
+
+async def webhook_loop(app: Sanic) -> None:
+    settings = app.ctx.settings
+    while True:
+        try:
+            await webhook.deliver_due(app.ctx.engine, settings.webhook_url, settings.webhook_secret, app.ctx.http)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("webhook loop")
+        await asyncio.sleep(1.0)
+
+
+async def purge_loop(app: Sanic) -> None:
+    settings = app.ctx.settings
+    await asyncio.sleep(min(5, settings.purge_interval_seconds))
+    while True:
+        try:
+            await run(purge.purge, app.ctx.engine, app.ctx.tracker_engine, settings.retention_days)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("purge failed")
+        await asyncio.sleep(settings.purge_interval_seconds)

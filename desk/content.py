@@ -1,0 +1,59 @@
+"""Canned replies and outcome codes from content/desk/ (editors' YAML, French and English)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+
+
+class ContentError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DeskContent:
+    canned: List[Dict[str, str]]
+    outcomes: List[Dict[str, str]]
+
+    @property
+    def outcome_codes(self) -> set:
+        return {o["code"] for o in self.outcomes}
+
+    def outcome_label(self, code: str, lang: str) -> str:
+        for outcome in self.outcomes:
+            if outcome["code"] == code:
+                return outcome[lang]
+        return code
+
+
+def _load(path: Path, key: str) -> List[Dict]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContentError(f"{path}: {exc}")
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ContentError(f"{path}: needs a non-empty list '{key}'")
+    return items
+
+
+def load(content_dir: Path) -> DeskContent:
+    folder = content_dir / "desk"
+    canned = []
+    for index, item in enumerate(_load(folder / "canned_replies.yml", "replies")):
+        label = item.get("label") or {}
+        if not all(isinstance(x, str) and x.strip() for x in (item.get("id"), item.get("fr"), item.get("en"),
+                                                             label.get("fr"), label.get("en"))):
+            raise ContentError(f"canned_replies.yml: replies[{index}] needs id, label.fr, label.en, fr and en")
+        canned.append({"id": item["id"], "label_fr": label["fr"], "label_en": label["en"], "fr": item["fr"],
+                       "en": item["en"]})
+    outcomes = []
+    for index, item in enumerate(_load(folder / "outcomes.yml", "outcomes")):
+        if not all(isinstance(item.get(k), str) and item[k].strip() for k in ("code", "fr", "en")):
+            raise ContentError(f"outcomes.yml: outcomes[{index}] needs code, fr and en")
+        outcomes.append({"code": item["code"], "fr": item["fr"], "en": item["en"]})
+    if len({o["code"] for o in outcomes}) != len(outcomes):
+        raise ContentError("outcomes.yml: duplicate code")
+    return DeskContent(canned, outcomes)

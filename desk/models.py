@@ -1,0 +1,121 @@
+"""Tables (SQLAlchemy Core). Times are Unix seconds (float): portable between SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        text)
+
+metadata = MetaData()
+
+users = Table(
+    "desk_users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("first_name", String(40), nullable=False),
+    Column("role", String(16), nullable=False),  # counsellor | supervisor
+    Column("password_hash", String(255), nullable=False),
+    Column("totp_secret", String(64)),
+    Column("totp_enabled", Boolean, nullable=False, default=False),
+    Column("totp_last_counter", Integer),  # refuses replay of a code already used
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", Float),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float),
+)
+
+sessions = Table(
+    "desk_sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the cookie, never the cookie
+    Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
+    Column("stage", String(8), nullable=False),  # "totp" (password ok, code pending) | "full"
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+)
+
+cases = Table(
+    "desk_cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("status", String(8), nullable=False),  # queued | active | closed
+    Column("channel", String(64)),
+    Column("language", String(8)),
+    Column("user_role", String(32)),
+    Column("age", Integer),
+    Column("flow", String(64)),
+    Column("platform", String(64)),
+    Column("risk_level", String(16), nullable=False, default="low"),
+    Column("risk_reasons", JSON, nullable=False, default=list),
+    Column("crisis_type", String(32)),
+    Column("trigger_message", Text),
+    Column("answers", JSON, nullable=False, default=dict),
+    Column("advice_given", JSON, nullable=False, default=list),
+    Column("summary", Text),
+    Column("created_at", Float, nullable=False),
+    Column("claimed_at", Float),
+    Column("closed_at", Float),
+    Column("assigned_to", Integer, ForeignKey("desk_users.id")),
+    Column("alert", Boolean, nullable=False, default=False),
+    Column("alert_at", Float),
+    Column("user_left", Boolean, nullable=False, default=False),
+    Column("left_at", Float),
+    Column("outcome", String(64)),
+    Column("context_status", String(8), nullable=False, default="pending"),  # pending | done
+    Column("context_attempts", Integer, nullable=False, default=0),
+    Column("next_context_at", Float),
+    # One open case per conversation, enforced by the database even under concurrent ingest.
+    Index("uq_desk_open_case", "conversation_id", unique=True,
+          sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
+    Index("ix_desk_cases_status", "status"),
+)
+
+messages = Table(
+    "desk_messages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("desk_cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sender", String(16), nullable=False),  # user | bot | counsellor | system
+    Column("author", String(40)),
+    Column("text", Text, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("message_id", String(64), index=True),  # the desk's id for counsellor messages
+    Column("delivered", Boolean),  # counsellor messages: False until Rasa accepted it
+)
+
+notes = Table(
+    "desk_notes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("desk_cases.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("desk_users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+audit = Table(
+    "desk_audit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer),
+    Column("username", String(64)),
+    Column("action", String(32), nullable=False),
+    Column("case_id", Integer, index=True),
+    Column("conversation_id", String(255)),  # emptied by the purge with the case
+    Column("detail", String(128)),  # codes and usernames only, never message text
+    Column("created_at", Float, nullable=False),
+)
+
+ingested_events = Table(
+    "desk_ingested_events", metadata,
+    Column("event_id", String(200), primary_key=True),
+    Column("received_at", Float, nullable=False),
+)
+
+webhook_outbox = Table(
+    "desk_webhook_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("last_error", String(200)),
+)
