@@ -104,6 +104,8 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "user_disabled": "Compte désactivé.", "user_enabled": "Compte réactivé.", "user_unlocked": "Compte débloqué.",
         "totp_reset": "TOTP réinitialisé.",
         "minutes": "min", "new_case": "Nouveau cas dans la file",
+        "feedback": "Avis de la personne", "feedback_helpful": "utile", "feedback_not_helpful": "pas utile",
+        "feedback_skipped": "sans réponse",
     },
     "en": {
         "app_name": "Net Ecoute · counsellor desk",
@@ -202,6 +204,8 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "user_disabled": "Account disabled.", "user_enabled": "Account enabled.", "user_unlocked": "Account unlocked.",
         "totp_reset": "TOTP reset.",
         "minutes": "min", "new_case": "New case in the queue",
+        "feedback": "The person's feedback", "feedback_helpful": "helpful", "feedback_not_helpful": "not helpful",
+        "feedback_skipped": "no answer",
     },
 }
 

@@ -16,7 +16,8 @@ from desk.models import cases, ingested_events, messages
 from desk.summary import summarise
 
 log = logging.getLogger("desk.ingest")
-TYPES = {"handoff", "risk", "user", "bot", "left"}
+TYPES = {"handoff", "risk", "user", "bot", "left", "feedback"}
+FEEDBACK = ("helpful", "not_helpful", "skipped")
 
 
 class BatchError(ValueError):
@@ -74,6 +75,10 @@ def validate_batch(body: Any) -> List[Dict[str, Any]]:
             item.update(text=_str(event.get("text"), "text", where, 20000), sender=event.get("sender", "bot"),
                         author=_str(event.get("author"), "author", where, 40, optional=True),
                         message_id=_str(event.get("message_id"), "message_id", where, 64, optional=True))
+        elif kind == "feedback":
+            if event.get("value") not in FEEDBACK:
+                raise BatchError(f"{where}: 'value' must be one of {', '.join(FEEDBACK)}")
+            item["value"] = event["value"]
         clean.append(item)
     return clean
 
@@ -109,6 +114,15 @@ def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, resul
     conversation = event["conversation_id"]
     case = _open_case(conn, conversation)
     kind = event["type"]
+    if kind == "feedback":
+        # Comes after the case is closed: it belongs to the conversation's latest case.
+        target = case["id"] if case else conn.execute(
+            select(cases.c.id).where(cases.c.conversation_id == conversation)
+            .order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(1)).scalar()
+        if target is not None:
+            conn.execute(update(cases).where(cases.c.id == target).values(feedback=event["value"]))
+            result.changed.add(target)
+        return
     opens = (kind == "handoff" and event["status"] == "queued") or (kind == "risk" and event["risk_level"] == "critical")
     if case is None:
         if opens:
@@ -128,6 +142,8 @@ def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, resul
         merged = dict(case, **values)
         values["summary"] = summarise(merged, case["language"] or lang)
         conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+    elif kind in ("user", "bot") and _already_stored(conn, case_id, event):
+        return
     elif kind == "user":
         conn.execute(insert(messages).values(case_id=case_id, sender="user", text=event["text"],
                                              timestamp=event["timestamp"]))
@@ -145,6 +161,13 @@ def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, resul
     elif kind == "handoff":
         return  # active/closed echo what the desk did; queued while open changes nothing
     result.changed.add(case_id)
+
+
+def _already_stored(conn: Connection, case_id: int, event: Dict[str, Any]) -> bool:
+    """Same text and timestamp as a transcript entry read from the tracker: the same message."""
+    return conn.execute(select(messages.c.id).where(
+        messages.c.case_id == case_id, messages.c.text == event["text"],
+        messages.c.timestamp.between(event["timestamp"] - 0.001, event["timestamp"] + 0.001)).limit(1)).first() is not None
 
 
 def apply_events(engine: Engine, events: List[Dict[str, Any]], lang: str = "fr", webhook_enabled: bool = False,

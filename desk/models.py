@@ -61,6 +61,7 @@ cases = Table(
     Column("user_left", Boolean, nullable=False, default=False),
     Column("left_at", Float),
     Column("outcome", String(64)),
+    Column("feedback", String(16)),  # the user's answer after closing: helpful | not_helpful | skipped
     Column("context_status", String(8), nullable=False, default="pending"),  # pending | done
     Column("context_attempts", Integer, nullable=False, default=0),
     Column("next_context_at", Float),

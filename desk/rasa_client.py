@@ -74,8 +74,13 @@ class RasaClient:
 
     async def close_conversation(self, conversation_id: str) -> None:
         await self._set_slots(conversation_id, [("handoff_status", "closed")])
-        await self._call("POST", self._url(conversation_id, "trigger_intent"), {"output_channel": "latest"},
-                         {"name": "handoff_closed"})
+        # The bot says the case is closed, gives the numbers and asks the feedback question.
+        await self._call("POST", self._url(conversation_id, "execute"), {"output_channel": "latest"},
+                         {"name": "utter_handoff_closed"})
+        # `execute` leaves the bot without its listen step, so the rules that read the
+        # answer to the feedback question would not match: add it.
+        await self._call("POST", self._url(conversation_id, "tracker/events"), {},
+                         [{"event": "action", "name": "action_listen"}])
 
     async def _set_slots(self, conversation_id: str, slots: List[Any]) -> None:
         await self._call("POST", self._url(conversation_id, "tracker/events"), {},

@@ -170,3 +170,25 @@ def test_status_estimate(engine):
     case_id = apply(engine, ev("s1", "st", "handoff", time.time() - 600, status="queued")).opened[0]
     case_ops.claim(engine, case_id, {"id": 1, "username": "lea"})
     assert case_ops.status(engine)["estimated_wait_minutes"] == 10
+
+
+def test_forwarded_event_already_in_the_tracker_transcript_is_skipped(engine):
+    case_id = apply(engine, ev("t1", "c9", "handoff", status="queued")).opened[0]
+    ingest.apply_context(engine, case_id, extract_context(TRACKER))
+    before = len(case_ops.transcript(engine, case_id))
+    # Same timestamp and text as the tracker's last user message: already there.
+    apply(engine, ev("t2", "c9", "user", 1764366310.00, text="je veux parler à quelqu'un"),
+          ev("t3", "c9", "bot", 1764366310.51, text="Je préviens un·e écoutant·e. En attendant, le 3114 répond jour et nuit.",
+             sender="bot", author=None, message_id=None))
+    assert len(case_ops.transcript(engine, case_id)) == before
+    apply(engine, ev("t4", "c9", "user", 1764366400.00, text="je veux parler à quelqu'un"))  # said again, later
+    assert len(case_ops.transcript(engine, case_id)) == before + 1
+
+
+def test_feedback_after_close_lands_on_the_latest_case(engine):
+    case_id = apply(engine, ev("f1", "fb", "handoff", status="queued")).opened[0]
+    case_ops.close(engine, case_id, "information_given", None, {"information_given"})
+    apply(engine, ev("f2", "fb", "feedback", value="not_helpful"))
+    assert case_ops.get_case(engine, case_id)["feedback"] == "not_helpful"
+    with pytest.raises(ingest.BatchError):
+        ingest.validate_batch({"events": [ev("f3", "fb", "feedback", value="great")]})
