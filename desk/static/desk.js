@@ -127,6 +127,8 @@
     var status = root.getAttribute("data-status");
     var list = document.getElementById("transcript");
     var deadline = null;
+    var leaving = false; // a form is navigating away: never reload over it
+    document.addEventListener("submit", function (event) { if (!event.defaultPrevented) leaving = true; });
 
     function addMessage(m) {
       if (list.querySelector('[data-message-id="' + m.id + '"]')) return;
@@ -153,7 +155,8 @@
       deadline = c.alert ? c.crisis_deadline : null;
       document.getElementById("left-banner").hidden = !c.user_left;
       var typing = document.getElementById("reply-text");
-      if (c.status !== status && !(typing && typing.value)) { window.location.reload(); }
+      // Claimed, transferred or closed elsewhere: show the right buttons (unless the counsellor is typing).
+      if (c.status !== status && !leaving && !(typing && typing.value)) { window.location.reload(); }
       status = c.status;
       tickCrisis();
     }
