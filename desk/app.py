@@ -5,7 +5,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, Optional, Set
+from typing import Any, Optional, Set
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic

@@ -5,7 +5,7 @@ import time
 import uuid
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import and_, case as sql_case, func, insert, select, update
+from sqlalchemy import case as sql_case, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from desk.context import RISK_ORDER

@@ -48,6 +48,11 @@ def test_counsellor_sees_a_case_live_claims_and_replies(browser, desk, fake_rasa
     fake_rasa.tracker_for(conversation)
     case_id = desk.ingest(handoff_events(conversation)).json()["opened"][0]
     row = page.locator(f'#queue-body tr[data-case-id="{case_id}"]')
+    # A case nobody claimed for more than DESK_UNCLAIMED_ALERT_SECONDS (300) gets a visible alert.
+    waiting = f"browser-old-{uuid.uuid4().hex[:8]}"
+    old_id = desk.ingest(handoff_events(waiting, at=time.time() - 400)).json()["opened"][0]
+    expect(page.get_by_role("alert")).to_contain_text("plus de 5 minutes", timeout=10000)
+    expect(page.locator(f'#queue-body tr[data-case-id="{old_id}"]')).to_have_class("risk-low overdue")
     row.wait_for(timeout=10000)
     expect(row).to_contain_text("Snapchat", timeout=10000)  # the context from Rasa arrived, live too
     assert "critique" in row.inner_text()

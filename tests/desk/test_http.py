@@ -331,7 +331,6 @@ def test_queue_stream_sends_new_cases(desk, fake_rasa):
 
 
 def test_login_lockout_over_http_without_revealing_accounts(desk):
-    from desk import auth as desk_auth
     from tests.desk.helpers import make_user
 
     make_user(desk.database_url, "locky", "counsellor", "Lou")

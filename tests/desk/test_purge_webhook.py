@@ -3,9 +3,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-import threading
 
-import pytest
 from aiohttp import ClientSession, web
 from sqlalchemy import create_engine, func, select, text
 
