@@ -1,0 +1,162 @@
+"""The live handoff end to end, over the widget's socket.io channel with a real
+socket.io client: the bot hands over, a counsellor answers through the desk API, the
+bot stays quiet, the crisis net still alerts, the human mode survives a new session
+and a restart, the case is closed and the bot takes over again."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from tests.conftest import CRISIS_GRACE_SECONDS
+from tests.support.chat import Stack, http
+from tests.support.widget_client import WidgetClient
+
+DELIVERY_SECONDS = 2.0  # what a counsellor or user writes reaches the other side within this
+
+
+def desk(stack: Stack, method: str, path: str, body: Optional[Any] = None) -> Any:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{stack.desk_url}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {stack.desk_token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_case(stack: Stack, conversation_id: str, timeout: float = DELIVERY_SECONDS, **expected: Any) -> Dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        for case in desk(stack, "GET", "/api/cases")["cases"]:
+            if case["conversation_id"] == conversation_id:
+                last = case
+                if all(case.get(k) == v for k, v in expected.items()):
+                    return case
+        time.sleep(0.1)
+    raise AssertionError(f"case for {conversation_id} not as expected {expected}: {last}")
+
+
+def wait_transcript(stack: Stack, case_id: int, text: str, timeout: float = DELIVERY_SECONDS) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        transcript = desk(stack, "GET", f"/api/cases/{case_id}")["transcript"]
+        if any(m["text"] == text for m in transcript):
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in the desk transcript within {timeout} s")
+
+
+def tracker_slots(stack: Stack, conversation_id: str) -> Dict[str, Any]:
+    return http("GET", f"{stack.url}/conversations/{conversation_id}/tracker?token={stack.token}")["slots"]
+
+
+def joined(messages: List[Dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_handoff_over_socketio(stack: Stack) -> None:
+    asyncio.run(_handoff_scenario(stack))
+
+
+async def _handoff_scenario(stack: Stack) -> None:
+    client = WidgetClient(stack.url)
+    conversation_id = await client.connect()
+
+    # The story, told once, then a person asked for in the middle of the questions.
+    first = await client.say("un mec sur snap me fait du chantage avec une video de moi, j'ai 14 ans")
+    assert all(m["sender"] == "bot" for m in first)
+    await client.say("oui")  # safe right now
+    handoff = await client.say("je veux parler a quelqu'un")
+    assert "Net Ecoute" in joined(handoff) and "ici" in joined(handoff)
+    slots = tracker_slots(stack, conversation_id)
+    assert slots["handoff_status"] == "queued" and slots["flow"] == "sextortion"
+
+    # The counsellor sees the case with its context, within 2 s.
+    case = wait_case(stack, conversation_id, status="queued")
+    assert (case["flow"], case["platform"], case["user_role"]) == ("sextortion", "snapchat", "teen")
+    assert int(case["age"]) == 14 and case["channel"] == "socketio"
+    assert case["trigger_message"] == "je veux parler a quelqu'un"
+    detail = desk(stack, "GET", f"/api/cases/{case['id']}")
+    assert any("chantage" in m["text"] for m in detail["transcript"] if m["sender"] == "user")
+
+    # The counsellor's reply reaches the widget within 2 s, labelled as from a person.
+    started = time.monotonic()
+    desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": "Bonjour, je suis Léa. Je suis là.", "author": "Léa"})
+    reply = await client.wait_for(lambda m: m.get("sender") == "counsellor", DELIVERY_SECONDS)
+    assert time.monotonic() - started < DELIVERY_SECONDS
+    assert reply["author"] == "Léa" and reply["text"] == "Bonjour, je suis Léa. Je suis là."
+
+    # The bot stays quiet; what the user writes reaches the desk within 2 s.
+    quiet = await client.say("il veut 200 euros avant ce soir", wait_for=0)
+    assert quiet == []
+    assert wait_transcript(stack, case["id"], "il veut 200 euros avant ce soir") < DELIVERY_SECONDS
+
+    # A crisis typed during the handoff: silent at first, the desk is alerted at once ...
+    count = len(client.messages)
+    await client.say("je vais me tuer ce soir", wait_for=0)
+    assert len(client.messages) == count
+    alerted = wait_case(stack, conversation_id, risk_level="critical")
+    assert alerted["alert"]
+    # ... and, with no counsellor answer within the grace period, the emergency answer comes.
+    emergency = await client.wait_for(lambda m: "3114" in m.get("text", ""), CRISIS_GRACE_SECONDS + 5)
+    assert emergency["sender"] == "bot"
+
+    # A new session and a restart clear Rasa's own pause; the human mode holds.
+    for reset in ([{"event": "session_started"}], [{"event": "restart"}]):
+        http("POST", f"{stack.url}/conversations/{conversation_id}/tracker/events?token={stack.token}", reset)
+        assert tracker_slots(stack, conversation_id)["handoff_status"] is None
+        assert await client.say("allo ?", wait_for=0) == []
+        assert tracker_slots(stack, conversation_id)["handoff_status"] in ("queued", "active")
+
+    # Closing: the bot says so, gives the numbers, asks one optional question, then resumes.
+    desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
+    closing = await client.wait_for(lambda m: "terminée" in m.get("text", ""), DELIVERY_SECONDS)
+    assert "3018" in closing["text"] and [q["payload"] for q in closing["quick_replies"]] == ["/affirm", "/deny", "/skip"]
+    assert tracker_slots(stack, conversation_id)["handoff_status"] == "closed"
+    thanks = await client.say("/affirm")
+    assert "Merci" in joined(thanks)
+    assert tracker_slots(stack, conversation_id)["feedback"] == "helpful"
+    again = await client.say("c'est quoi les horaires du 3018 ?")
+    assert again and "23h" in joined(again)
+    await client.disconnect()
+
+
+def test_messages_sent_while_disconnected_arrive_once_on_reconnect(stack: Stack) -> None:
+    asyncio.run(_reconnect_scenario(stack))
+
+
+async def _reconnect_scenario(stack: Stack) -> None:
+    client = WidgetClient(stack.url)
+    conversation_id = await client.connect()
+    await client.say("je veux parler à un humain")
+    case = wait_case(stack, conversation_id)
+    resume = dict(client.session)
+    await client.disconnect()
+
+    desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": "Tu es toujours là ?", "author": "Sam"})
+    desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": "Je reste disponible.", "author": "Sam"})
+
+    fresh = WidgetClient(stack.url)
+    fresh.messages = list(client.messages)  # what the page had before the connection dropped
+    assert await fresh.connect(resume) == conversation_id  # same conversation, not a new one
+    await fresh.wait_for(lambda m: m.get("text") == "Je reste disponible.", DELIVERY_SECONDS)
+    await asyncio.sleep(0.5)
+    texts = [m["text"] for m in fresh.messages if m.get("sender") == "counsellor"]
+    assert texts == ["Tu es toujours là ?", "Je reste disponible."]  # each exactly once
+    seqs = [m["seq"] for m in fresh.messages]
+    assert seqs == sorted(set(seqs))
+
+    # A forged or foreign session is never resumed: the server makes a new one.
+    other = WidgetClient(stack.url)
+    assert await other.connect({"session_id": conversation_id, "session_token": "0" * 64}) != conversation_id
+    assert not any(m.get("sender") == "counsellor" for m in other.messages)
+    desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "user_left"})
+    await fresh.disconnect()
+    await other.disconnect()
