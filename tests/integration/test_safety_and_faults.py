@@ -27,8 +27,10 @@ def test_crisis_inside_a_form_comes_first_and_ends_the_form(chat: Chat) -> None:
     tracker = chat.tracker()
     assert tracker["slots"]["risk_level"] == "critical"
     assert not tracker["active_loop"].get("name")
-    # The conversation stays open.
-    assert Chat.text(chat.say("c'est gratuit ?"))
+    # A counsellor is asked for at once (the stack's counsellors are on duty around the
+    # clock): the bot says so, then leaves the conversation to the person.
+    assert "Net Ecoute" in text and tracker["slots"]["handoff_status"] == "queued"
+    assert chat.say("c'est gratuit ?") == []
 
 
 @pytest.mark.parametrize(

@@ -190,19 +190,29 @@ def test_a_crisis_during_a_handoff_is_silent_but_critical(registry: Registry) ->
     assert next_crisis_action(rasa_tracker("greet"), human_mode=True) is None
 
 
-def test_the_human_mode_policy_keeps_the_bot_quiet(registry: Registry, agent) -> None:  # noqa: ANN001
+def test_the_human_mode_policy_keeps_the_bot_quiet(registry: Registry, agent, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    from bot.rasa_addons.policies import crisis_policy
     from bot.rasa_addons.policies.human_mode import HumanModePolicy
 
     domain = agent.domain
     policy = HumanModePolicy.__new__(HumanModePolicy)
     policy.priority = 7
-    registry.set_status("c1", "queued")
-    prediction = HumanModePolicy.predict_action_probabilities(policy, rasa_tracker("sextortion"), domain)
-    assert domain.action_names_or_texts[prediction.max_confidence_index] == ACTION_LISTEN_NAME
-    assert prediction.is_no_user_prediction
-    registry.set_status("c1", "closed")
-    prediction = HumanModePolicy.predict_action_probabilities(policy, rasa_tracker("sextortion"), domain)
-    assert max(prediction.probabilities) == 0.0
+
+    def predict(status: str, on_duty: bool, slots: Optional[List] = None):  # noqa: ANN202
+        registry.set_status("c1", status)
+        monkeypatch.setattr(crisis_policy, "counsellors_on_duty", lambda: on_duty)
+        return HumanModePolicy.predict_action_probabilities(policy, rasa_tracker("sextortion", slots), domain)
+
+    for status in ("queued", "active"):
+        prediction = predict(status, on_duty=True)
+        assert domain.action_names_or_texts[prediction.max_confidence_index] == ACTION_LISTEN_NAME
+        assert prediction.is_no_user_prediction
+        assert [(e.key, e.value) for e in prediction.events] == [("handoff_status", status)]  # put back after a restart
+    # A person who took the case keeps it at night; a case waiting for the morning does not silence the bot.
+    assert max(predict("active", on_duty=False).probabilities) == 1.0
+    off_hours = predict("queued", False, [SlotSet("handoff_status", "queued")])
+    assert max(off_hours.probabilities) == 0.0 and off_hours.events == []
+    assert max(predict("closed", on_duty=True).probabilities) == 0.0
 
 
 # ---- opening hours ----

@@ -119,8 +119,33 @@ def handoff_state(tracker: DialogueStateTracker) -> Optional[str]:
     return human_status(tracker.sender_id, tracker.get_slot("handoff_status"))
 
 
+def counsellors_on_duty() -> bool:
+    """Within the counsellors' opening hours (content/settings.yml). False if unknown."""
+    import datetime as dt
+
+    from bot.content_store import shared_store
+    from bot.content_store.hours import Hours
+
+    try:
+        snapshot = shared_store().snapshot()
+        hours = (snapshot.settings if snapshot else {}).get("counsellor_hours")
+        return isinstance(hours, Hours) and hours.is_open(dt.datetime.now(dt.timezone.utc))
+    except Exception:
+        return False
+
+
+def bot_is_quiet(status: Optional[str]) -> bool:
+    """The bot keeps quiet while a counsellor has the conversation, or will have it soon.
+
+    A case queued outside opening hours waits for the morning: meanwhile the bot goes
+    on helping (never a dead end), and the desk still receives the messages.
+    """
+    return status == "active" or (status == "queued" and counsellors_on_duty())
+
+
 def restore_handoff_slot(tracker: DialogueStateTracker, status: Optional[str]) -> List[SlotSet]:
-    """Put back the slot a new session or a /restart cleared."""
+    """Put back the slot a new session or a /restart cleared (these events apply even
+    when the policy does not win, see rasa's PolicyPrediction.events)."""
     if status in HUMAN_STATUSES and tracker.get_slot("handoff_status") != status:
         return [SlotSet("handoff_status", status)]
     return []
@@ -156,7 +181,7 @@ class CrisisPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         status = handoff_state(tracker)
-        human_mode = status in HUMAN_STATUSES
+        human_mode = bot_is_quiet(status)
         action = next_crisis_action(tracker, human_mode)
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(probabilities)

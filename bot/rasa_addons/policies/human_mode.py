@@ -1,5 +1,8 @@
 """While a person has the conversation, the bot stays quiet.
 
+(A case queued outside the counsellors' opening hours is the exception: the bot goes
+on helping until the morning; see crisis_policy.bot_is_quiet.)
+
 A conversation whose case is queued or active belongs to the counsellor: after each
 user message this policy predicts only `action_listen`, so no rule, form or story
 answers over the counsellor. It does not rely on Rasa's `ConversationPaused`, which a
@@ -21,7 +24,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.rasa_addons.policies.crisis_policy import HUMAN_STATUSES, handoff_state, restore_handoff_slot
+from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, handoff_state, restore_handoff_slot
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -53,8 +56,8 @@ class HumanModePolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         status = handoff_state(tracker)
-        if status not in HUMAN_STATUSES:
-            return self._prediction(probabilities)
+        if not bot_is_quiet(status):
+            return self._prediction(probabilities, events=restore_handoff_slot(tracker, status))
         probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         return self._prediction(probabilities, events=restore_handoff_slot(tracker, status), is_no_user_prediction=True)
 
