@@ -1,6 +1,7 @@
 """Shared fixtures: the trained model, and the running stack for integration tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -9,7 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.chat import Chat, Stack, free_port  # noqa: E402
+from tests.support.postgres import TempPostgres, find_bin_dir  # noqa: E402
 
 DESK_TOKEN = uuid.uuid4().hex
 # The emergency answer after a crisis typed during a handoff waits 60 s in production;
@@ -46,18 +48,28 @@ def agent(model_path: str):
     return Agent.load(model_path)
 
 
-@pytest.fixture(scope="session")
-def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@contextlib.contextmanager
+def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] = None) -> Iterator[Stack]:
     """Rasa + action server + desk from `scripts/services.py`, on free ports, with
     private databases and a private copy of the content (so tests can edit it).
     Counsellors are on duty around the clock in this copy, so the tests do not depend
-    on the time of day."""
-    work = tmp_path_factory.mktemp("stack")
+    on the time of day. With `postgres`, the desk and Rasa's tracker store both use it."""
     content = work / "content"
     shutil.copytree(ROOT / "content", content)
     always_open(content)
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["tracker_store"]["db"] = str(work / "tracker.db")
+    if postgres is None:
+        endpoints["tracker_store"]["db"] = str(work / "tracker.db")
+        tracker_url = f"sqlite:///{work / 'tracker.db'}"
+        desk_url = f"sqlite:///{work / 'desk.db'}"
+    else:
+        suffix = uuid.uuid4().hex[:8]
+        tracker_url = postgres.create_database(f"tracker_{suffix}")
+        desk_url = postgres.create_database(f"desk_{suffix}")
+        endpoints["tracker_store"] = {
+            "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": postgres.port,
+            "db": f"tracker_{suffix}", "username": "postgres", "password": "",
+        }
     endpoints_file = work / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints))
     rasa_port, actions_port, desk_port = free_port(), free_port(), free_port()
@@ -70,8 +82,8 @@ def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         RASA_API_TOKEN=token,
         DESK_API_TOKEN=DESK_TOKEN,
         DESK_EVENTS_TOKEN=uuid.uuid4().hex,
-        DATABASE_URL=os.environ.get("TEST_DESK_DATABASE_URL") or f"sqlite:///{work / 'desk.db'}",
-        TRACKER_DB_URL=f"sqlite:///{work / 'tracker.db'}",
+        DATABASE_URL=desk_url,
+        TRACKER_DB_URL=tracker_url,
         HANDOFF_DB=str(work / "handoff.db"),
         HANDOFF_CRISIS_GRACE_SECONDS=str(CRISIS_GRACE_SECONDS),
         ENDPOINTS=str(endpoints_file),
@@ -95,6 +107,26 @@ def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(model_path, tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TempPostgres]:
+    """A throwaway PostgreSQL cluster (Debian's server binaries), for the whole run."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        message = "PostgreSQL server binaries not found (make system-deps installs Debian's postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = TempPostgres(bin_dir).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 
 FEEDBACK = "feedback"
 FEEDBACK_VALUES = {"affirm": "helpful", "deny": "not_helpful", "skip": "skipped"}
-STATUS_TIMEOUT_SECONDS = 2.0
+# Well under the action-server timeout (ACTION_SERVER_TIMEOUT, 3 s), so a frozen desk
+# still leaves time to answer with the numbers.
+STATUS_TIMEOUT_SECONDS = 1.0
 
 
 async def desk_status() -> Optional[Dict[str, Any]]:

@@ -35,16 +35,3 @@ def desk(desk_work: Path, fake_rasa: FakeRasa) -> Iterator[Desk]:
     yield server
     server.stop()
 
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[TempPostgres]:
-    """A throwaway PostgreSQL 15 cluster (session-wide)."""
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        message = "PostgreSQL 15 server binaries not found in /usr/lib/postgresql/15/bin (apt install postgresql-15)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    server = TempPostgres(bin_dir).start()
-    yield server
-    server.stop()

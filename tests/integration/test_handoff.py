@@ -5,12 +5,16 @@ and a restart, the case is closed and the bot takes over again."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
 import time
+import uuid
 from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tests.conftest import CRISIS_GRACE_SECONDS
+from tests.conftest import CRISIS_GRACE_SECONDS, running_stack
 from tests.support.chat import Stack, http
 from tests.support.widget_client import WidgetClient
 
@@ -30,26 +34,27 @@ def desk(stack: Stack, method: str, path: str, body: Optional[Any] = None) -> An
         return json.loads(response.read() or b"null")
 
 
-def wait_case(stack: Stack, conversation_id: str, timeout: float = DELIVERY_SECONDS, **expected: Any) -> Dict[str, Any]:
+# The waits below yield to the event loop, so that the socket.io client keeps working.
+async def wait_case(stack: Stack, conversation_id: str, timeout: float = DELIVERY_SECONDS, **expected: Any) -> Dict[str, Any]:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        for case in desk(stack, "GET", "/api/cases")["cases"]:
+        for case in (await asyncio.to_thread(desk, stack, "GET", "/api/cases"))["cases"]:
             if case["conversation_id"] == conversation_id:
                 last = case
                 if all(case.get(k) == v for k, v in expected.items()):
                     return case
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"case for {conversation_id} not as expected {expected}: {last}")
 
 
-def wait_transcript(stack: Stack, case_id: int, text: str, timeout: float = DELIVERY_SECONDS) -> float:
+async def wait_transcript(stack: Stack, case_id: int, text: str, timeout: float = DELIVERY_SECONDS) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        transcript = desk(stack, "GET", f"/api/cases/{case_id}")["transcript"]
+        transcript = (await asyncio.to_thread(desk, stack, "GET", f"/api/cases/{case_id}"))["transcript"]
         if any(m["text"] == text for m in transcript):
             return time.monotonic() - start
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"{text!r} not in the desk transcript within {timeout} s")
 
 
@@ -79,7 +84,7 @@ async def _handoff_scenario(stack: Stack) -> None:
     assert slots["handoff_status"] == "queued" and slots["flow"] == "sextortion"
 
     # The counsellor sees the case with its context, within 2 s.
-    case = wait_case(stack, conversation_id, status="queued")
+    case = await wait_case(stack, conversation_id, status="queued")
     assert (case["flow"], case["platform"], case["user_role"]) == ("sextortion", "snapchat", "teen")
     assert int(case["age"]) == 14 and case["channel"] == "socketio"
     assert case["trigger_message"] == "je veux parler a quelqu'un"
@@ -96,13 +101,13 @@ async def _handoff_scenario(stack: Stack) -> None:
     # The bot stays quiet; what the user writes reaches the desk within 2 s.
     quiet = await client.say("il veut 200 euros avant ce soir", wait_for=0)
     assert quiet == []
-    assert wait_transcript(stack, case["id"], "il veut 200 euros avant ce soir") < DELIVERY_SECONDS
+    assert await wait_transcript(stack, case["id"], "il veut 200 euros avant ce soir") < DELIVERY_SECONDS
 
     # A crisis typed during the handoff: silent at first, the desk is alerted at once ...
     count = len(client.messages)
     await client.say("je vais me tuer ce soir", wait_for=0)
     assert len(client.messages) == count
-    alerted = wait_case(stack, conversation_id, risk_level="critical")
+    alerted = await wait_case(stack, conversation_id, risk_level="critical")
     assert alerted["alert"]
     # ... and, with no counsellor answer within the grace period, the emergency answer comes.
     emergency = await client.wait_for(lambda m: "3114" in m.get("text", ""), CRISIS_GRACE_SECONDS + 5)
@@ -136,7 +141,7 @@ async def _reconnect_scenario(stack: Stack) -> None:
     client = WidgetClient(stack.url)
     conversation_id = await client.connect()
     await client.say("je veux parler à un humain")
-    case = wait_case(stack, conversation_id)
+    case = await wait_case(stack, conversation_id)
     resume = dict(client.session)
     await client.disconnect()
 
@@ -160,3 +165,80 @@ async def _reconnect_scenario(stack: Stack) -> None:
     desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "user_left"})
     await fresh.disconnect()
     await other.disconnect()
+
+
+def test_quick_exit_is_shown_to_the_counsellor(stack: Stack) -> None:
+    async def scenario() -> None:
+        client = WidgetClient(stack.url)
+        conversation_id = await client.connect()
+        await client.say("je peux parler à une vraie personne ?")
+        await wait_case(stack, conversation_id)
+        await client.sio.emit("quick_exit", {})
+        case = await wait_case(stack, conversation_id, user_left=True)
+        desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "user_left"})
+        await client.disconnect()
+
+    asyncio.run(scenario())
+
+
+def desk_pid(stack: Stack) -> int:
+    out = subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "python.* -m desk"], capture_output=True, text=True).stdout.split()
+    assert out, "desk process not found"
+    return int(out[0])
+
+
+def test_desk_down_the_user_gets_the_numbers_at_once_and_no_case_is_lost(stack: Stack) -> None:
+    async def scenario() -> None:
+        client = WidgetClient(stack.url)
+        conversation_id = await client.connect()
+        pid = desk_pid(stack)
+        os.kill(pid, signal.SIGSTOP)  # the desk hangs: worse than refusing connections
+        try:
+            started = time.monotonic()
+            replies = await client.say("je veux parler à un humain maintenant")
+            text = joined(replies)
+            assert time.monotonic() - started < 5
+            assert "3018" in text and "112" in text and "3114" in text and "chat" in text
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # The case was kept (durable outbox) and reaches the desk once it is back.
+        case = await wait_case(stack, conversation_id, timeout=45)
+        assert case["trigger_message"] == "je veux parler à un humain maintenant"
+        desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
+        await client.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture(scope="module")
+def pg_stack(model_path: str, postgres, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+    """The same stack with the desk and Rasa's tracker store on a real PostgreSQL server."""
+    with running_stack(model_path, tmp_path_factory.mktemp("pg-stack"), postgres) as running:
+        yield running
+
+
+def test_handoff_over_socketio_on_postgresql(pg_stack: Stack) -> None:
+    asyncio.run(_handoff_scenario(pg_stack))
+
+
+def test_logs_never_hold_what_the_user_wrote(stack: Stack) -> None:
+    """Message text stays out of every service's log (Rasa, actions, desk), also for
+    messages forwarded to the desk and for a message that fails."""
+    marker = "zorglub" + uuid.uuid4().hex[:8]
+
+    async def scenario() -> None:
+        client = WidgetClient(stack.url)
+        conversation_id = await client.connect()
+        await client.say(f"je veux parler à quelqu'un {marker}")
+        case = await wait_case(stack, conversation_id)
+        await client.say(f"il a mon adresse {marker}", wait_for=0)
+        await wait_transcript(stack, case["id"], f"il a mon adresse {marker}")
+        desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": f"Je suis là {marker}", "author": "Léa"})
+        await client.wait_for(lambda m: marker in m.get("text", ""), DELIVERY_SECONDS)
+        desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
+        await client.disconnect()
+
+    asyncio.run(scenario())
+    stack.chat().say(f"un mec me menace {marker} " + "x" * 2000)  # over the size guard
+    time.sleep(1)
+    assert marker not in stack.log_file.read_text(encoding="utf-8", errors="replace")

@@ -311,3 +311,11 @@ def test_a_client_can_resume_its_own_session_only() -> None:
     assert not channel.valid_session(None, token) and not channel.valid_session("abc", None)
     other = SafeSocketIOInput.from_credentials({})
     assert not other.valid_session("abc", token)  # another secret: a forged token fails
+
+
+def test_closed_handoffs_are_forgotten_after_the_retention_period(registry: Registry) -> None:
+    registry.set_status("old", "closed")
+    registry.set_status("open", "active")
+    assert registry.forget_closed(older_than_seconds=3600) == 0  # too recent
+    assert registry.forget_closed(older_than_seconds=-1) == 1
+    assert registry.status("old") is None and registry.status("open") == "active"

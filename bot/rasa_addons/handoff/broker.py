@@ -167,9 +167,17 @@ class DeskEventBroker(EventBroker):
     # ---- the desk's side ----
     async def _send_forever(self) -> None:
         delay = 0.5
+        retention = float(os.environ.get("DESK_RETENTION_DAYS", "30")) * 86400
+        next_cleanup = 0.0
         timeout = aiohttp.ClientTimeout(total=5)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
+                if time.monotonic() >= next_cleanup:
+                    next_cleanup = time.monotonic() + 3600
+                    try:
+                        self.registry.forget_closed(retention)
+                    except Exception:
+                        logger.exception("Could not clean the handoff registry")
                 try:
                     sent = await self._send_pending(session)
                 except Exception as error:  # desk down, slow, or refusing: keep the events, retry

@@ -70,6 +70,14 @@ class Registry:
             else:
                 db.execute("DELETE FROM human_mode WHERE conversation_id = ?", (conversation_id,))
 
+    def forget_closed(self, older_than_seconds: float) -> int:
+        """Drop closed handoffs past the retention period (the desk purges the rest)."""
+        with self._lock, self._connect() as db:
+            cursor = db.execute(
+                "DELETE FROM human_mode WHERE status = 'closed' AND updated_at < ?", (time.time() - older_than_seconds,)
+            )
+            return cursor.rowcount
+
     def counsellor_spoke(self, conversation_id: str, at: float) -> None:
         with self._lock, self._connect() as db:
             db.execute("UPDATE human_mode SET last_counsellor_at = ? WHERE conversation_id = ?", (at, conversation_id))
