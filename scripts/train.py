@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ["config.yml", "bot/domain.yml", "bot/data", "bot/rasa_addons", "bot/safety", "bot/content_store", "content"]
+# Run-time code and files the model does not contain: changing them needs no training.
+EXCLUDED = ("bot/rasa_addons/channels", "bot/rasa_addons/handoff", "content/desk")
 MODELS = ROOT / "models"
 
 
@@ -23,6 +25,8 @@ def fingerprint() -> str:
         path = ROOT / name
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         for file in files:
+            if file.relative_to(ROOT).as_posix().startswith(EXCLUDED):
+                continue
             if file.suffix in (".yml", ".yaml", ".py", ".md"):
                 digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -123,6 +123,7 @@ async def _handoff_scenario(stack: Stack) -> None:
     # Closing: the bot says so, gives the numbers, asks one optional question, then resumes.
     desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
     closing = await client.wait_for(lambda m: "terminée" in m.get("text", ""), DELIVERY_SECONDS)
+    assert closing["notice"] == "person_left"
     assert "3018" in closing["text"] and [q["payload"] for q in closing["quick_replies"]] == ["/affirm", "/deny", "/skip"]
     assert tracker_slots(stack, conversation_id)["handoff_status"] == "closed"
     thanks = await client.say("/affirm")

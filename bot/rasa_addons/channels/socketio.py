@@ -18,8 +18,10 @@ socket.io channel (Rasa cannot recreate this output channel on another instance)
 
 Events: client -> server `session_request` {session_id?, session_token?, last_seq?},
 `user_uttered` {message, metadata?}, `quick_exit` {}; server -> client
-`session_confirm` {session_id, session_token}, `bot_uttered` {text, seq, sender,
-author?, quick_replies?}.
+`session_confirm` {session_id, session_token}, `bot_uttered` {text, seq, sender
+("bot"/"counsellor"/"system"), author? (counsellor's first name), notice?
+("person_joined"/"person_left"), quick_replies? [{title, payload}]}; `session_required`
+when a message comes before `session_request`.
 """
 from __future__ import annotations
 
@@ -49,6 +51,8 @@ KEEP_PER_SESSION = 200
 KEEP_SESSIONS = 10000
 KEEP_SECONDS = 24 * 3600
 PERSON_SENDERS = ("counsellor", "system")
+# Bot messages that mark a person joining or leaving the conversation (for the widget's notice).
+NOTICES = {"utter_handoff_joined": "person_joined", "utter_handoff_closed": "person_left"}
 
 
 class SessionOutbox:
@@ -103,6 +107,8 @@ class OutboxOutput(SocketIOOutput):
         payload: Dict[str, Any] = {"text": message.get("text") or "", "sender": sender}
         if sender in PERSON_SENDERS and message.get("author"):
             payload["author"] = str(message["author"])[:40]
+        if message.get("utter_action") in NOTICES:
+            payload["notice"] = NOTICES[message["utter_action"]]
         buttons = message.get("buttons") or message.get("quick_replies") or []
         if buttons:
             payload["quick_replies"] = [
