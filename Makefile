@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test model check bench lock clean unit validate system-deps desk-user
+.PHONY: help run test model check bench lock clean unit validate system-deps desk-user purge
 
 help:
 	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
@@ -45,6 +45,10 @@ test: model system-deps
 
 # Create a counsellor or supervisor account for the desk (asks for the password):
 #   make desk-user USERNAME=lea FIRST_NAME=Léa ROLE=counsellor
+# Apply the retention period now (closed cases, transcripts, Rasa conversations; the desk does it hourly).
+purge: $(VENV)/.installed
+	@$(PY) -m desk.manage purge
+
 desk-user: $(VENV)/.installed
 	@$(PY) -m desk.manage create-user --username "$(USERNAME)" --first-name "$(FIRST_NAME)" --role "$(or $(ROLE),counsellor)"
 
