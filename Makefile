@@ -26,7 +26,15 @@ $(VENV)/.installed: requirements/lock.txt
 model: $(VENV)/.installed
 	@$(PY) scripts/train.py > /dev/null
 
-run: model
+# The web widget's front-end packages (socket.io-client, axe-core for the tests), exactly as locked.
+WIDGET_DEPS := widget/node_modules/.installed
+$(WIDGET_DEPS): widget/package-lock.json widget/package.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 and npm (apt install nodejs npm)"; exit 1; }
+	@cd widget && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+widget-deps: $(WIDGET_DEPS)
+
+run: model $(WIDGET_DEPS)
 	@$(PY) scripts/services.py "$$($(PY) scripts/train.py)"
 
 validate: $(VENV)/.installed
@@ -40,7 +48,7 @@ unit: $(VENV)/.installed
 system-deps:
 	@scripts/system_deps.sh
 
-test: model system-deps
+test: model system-deps $(WIDGET_DEPS)
 	$(PY) -m pytest tests
 
 # Create a counsellor or supervisor account for the desk (asks for the password):
@@ -61,4 +69,4 @@ lock:
 	{ head -2 requirements/lock.txt; /tmp/lock-venv/bin/pip freeze --all | grep -v "^pip=="; } > requirements/lock.new && mv requirements/lock.new requirements/lock.txt
 
 clean:
-	rm -rf models var .rasa results
+	rm -rf models var .rasa results widget/node_modules
