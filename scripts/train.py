@@ -6,6 +6,7 @@ fallback). The model is named after a hash of them, so an unchanged tree reuses 
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -33,11 +34,18 @@ def fingerprint() -> str:
 
 
 def main() -> int:
+    MODELS.mkdir(exist_ok=True)
+    # One training at a time: a second caller waits, then finds the model made.
+    with open(MODELS / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return train_if_needed()
+
+
+def train_if_needed() -> int:
     model = MODELS / f"model-{fingerprint()}.tar.gz"
     if model.exists():
         print(model)
         return 0
-    MODELS.mkdir(exist_ok=True)
     print(f"Training {model.name} (inputs changed)...", file=sys.stderr)
     command = [
         sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "bot/domain.yml",
@@ -50,9 +58,10 @@ def main() -> int:
     if result.returncode != 0 or not model.exists():
         print("Training failed", file=sys.stderr)
         return result.returncode or 1
-    for old in MODELS.glob("model-*.tar.gz"):
-        if old != model:
-            old.unlink()
+    # Keep the two previous models: a running test session or service may still need its own.
+    older = sorted((p for p in MODELS.glob("model-*.tar.gz") if p != model), key=lambda p: p.stat().st_mtime)
+    for old in older[:-2]:
+        old.unlink()
     print(model)
     return 0
 
