@@ -11,6 +11,9 @@ is printed. Configuration comes from the environment, with safe defaults:
   DESK_API_TOKEN   bearer token of the desk's integration API (generated and printed when unset)
   DESK_EVENTS_TOKEN  shared by Rasa's event broker and the desk (generated when unset)
   DATABASE_URL     the desk's database (default SQLite under var/; a postgresql:// URL at scale)
+  WIDGET_PORT      web widget and demo site of the helpline (default 8080)
+  SOCKETIO_CORS_ORIGINS  page origins allowed on Rasa's socket.io channel, comma-separated
+                   (default: the widget's own, http://localhost:WIDGET_PORT and http://127.0.0.1:WIDGET_PORT)
   RASA_MODEL       model to serve (default: the one `scripts/train.py` prints)
   ENDPOINTS        endpoints file (default endpoints.yml; the action URL follows ACTIONS_PORT)
 """
@@ -52,6 +55,7 @@ def commands(model: str, token: str) -> Dict[str, List[str]]:
     py = sys.executable
     return {
         "desk": [py, "-m", "desk"],
+        "widget": [py, "widget/server.py"],
         "actions": [py, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", actions_port],
         "rasa": [
             py, "-m", "rasa", "run", "--model", model, "--enable-api", "--auth-token", token,
@@ -65,6 +69,13 @@ def local(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
+def widget_origins(env: Dict[str, str]) -> str:
+    """The widget's page origins, allowed on Rasa's socket.io channel by default."""
+    port = env.get("WIDGET_PORT", "8080")
+    hosts = ["localhost", "127.0.0.1", local(env.get("BIND_HOST", "127.0.0.1"))]
+    return ",".join(dict.fromkeys(f"http://{host}:{port}" for host in hosts))
+
+
 def shared_settings(env: Dict[str, str]) -> Dict[str, str]:
     """Addresses and tokens the services use to reach each other (docs/handoff.md)."""
     host = local(env.get("BIND_HOST", "127.0.0.1"))
@@ -73,6 +84,7 @@ def shared_settings(env: Dict[str, str]) -> Dict[str, str]:
         "DESK_URL": env.get("DESK_URL") or f"http://{host}:{env.get('DESK_PORT', '8081')}",
         "DESK_EVENTS_TOKEN": env.get("DESK_EVENTS_TOKEN") or secrets.token_urlsafe(24),
         "TRACKER_DB_URL": env.get("TRACKER_DB_URL") or f"sqlite:///{ROOT / 'var' / 'tracker.db'}",
+        "SOCKETIO_CORS_ORIGINS": env.get("SOCKETIO_CORS_ORIGINS") or widget_origins(env),
     }
     if not env.get("DESK_API_TOKEN"):
         settings["DESK_API_TOKEN"] = secrets.token_urlsafe(24)
@@ -145,7 +157,8 @@ def main() -> int:
     if wait_ready(rasa_url + "/", processes["rasa"], 180):
         log(f"ready: chat at {rasa_url}/webhooks/rest/webhook and socket.io at {rasa_url}/socket.io ; "
             f"actions on port {os.environ.get('ACTIONS_PORT', '5055')} ; counsellor desk at {env['DESK_URL']}/ "
-            "(create an account: make desk-user)")
+            "(create an account: make desk-user) ; web widget and demo site at "
+            f"http://{host}:{os.environ.get('WIDGET_PORT', '8080')}/")
 
     exit_code = 0
     while not stopping.is_set():
