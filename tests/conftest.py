@@ -50,7 +50,7 @@ def agent(model_path: str):
 
 @contextlib.contextmanager
 def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] = None) -> Iterator[Stack]:
-    """Rasa + action server + desk from `scripts/services.py`, on free ports, with
+    """Rasa + action server + desk + web widget from `scripts/services.py`, on free ports, with
     private databases and a private copy of the content (so tests can edit it).
     Counsellors are on duty around the clock in this copy, so the tests do not depend
     on the time of day. With `postgres`, the desk and Rasa's tracker store both use it."""
@@ -72,13 +72,14 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         }
     endpoints_file = work / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints))
-    rasa_port, actions_port, desk_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, desk_port, widget_port = free_port(), free_port(), free_port(), free_port()
     token = uuid.uuid4().hex
     env = dict(
         os.environ,
         RASA_PORT=str(rasa_port),
         ACTIONS_PORT=str(actions_port),
         DESK_PORT=str(desk_port),
+        WIDGET_PORT=str(widget_port),
         RASA_API_TOKEN=token,
         DESK_API_TOKEN=DESK_TOKEN,
         DESK_EVENTS_TOKEN=uuid.uuid4().hex,
@@ -96,7 +97,8 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         start_new_session=True,
     )
     stack = Stack(f"http://127.0.0.1:{rasa_port}", token, content, work / "services.log", actions_port, process,
-                  desk_url=f"http://127.0.0.1:{desk_port}", desk_token=DESK_TOKEN)
+                  desk_url=f"http://127.0.0.1:{desk_port}", desk_token=DESK_TOKEN,
+                  widget_url=f"http://127.0.0.1:{widget_port}")
     try:
         stack.wait_ready(240)
         yield stack

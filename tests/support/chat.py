@@ -69,6 +69,7 @@ class Stack:
     process: subprocess.Popen
     desk_url: str = ""
     desk_token: str = ""
+    widget_url: str = ""
 
     def wait_ready(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -81,6 +82,8 @@ class Stack:
                     http("GET", f"http://127.0.0.1:{self.actions_port}/health", timeout=3)
                     if self.desk_url:
                         http("GET", f"{self.desk_url}/health", timeout=3)
+                    if self.widget_url:
+                        http("GET", f"{self.widget_url}/health", timeout=3)
                     return
             except (urllib.error.URLError, OSError, ValueError):
                 pass

@@ -1,0 +1,88 @@
+"""Headless Debian chromium (through Playwright) against the running stack's web widget."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+
+from tests.support.chat import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+NEUTRAL_URL = "https://www.meteofrance.com/"  # the widget's default quick-exit target
+STORE_KEY = "netecoute-widget"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = f"chromium not found at {CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Any]:
+    """Pages in fresh browser contexts (each its own sessionStorage), closed after the test.
+    The neutral site of the quick exit is served locally (there is no internet here)."""
+    contexts = []
+
+    def make(viewport: Optional[Dict[str, int]] = None, **options: Any) -> Any:
+        context = browser.new_context(viewport=viewport or DESKTOP, **options)
+        context.route(NEUTRAL_URL + "**", lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><html lang=fr><title>Météo</title><h1>Météo</h1></html>"))
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def desk(stack: Stack, method: str, path: str, body: Optional[Any] = None) -> Any:
+    """The counsellor desk's integration API, as an integration would call it."""
+    request = urllib.request.Request(
+        f"{stack.desk_url}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {stack.desk_token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_case(stack: Stack, conversation_id: str, timeout: float = 10, **expected: Any) -> Dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        for case in desk(stack, "GET", "/api/cases")["cases"]:
+            if case["conversation_id"] == conversation_id:
+                last = case
+                if all(case.get(k) == v for k, v in expected.items()):
+                    return case
+        time.sleep(0.2)
+    raise AssertionError(f"no case for {conversation_id} as expected {expected}; last seen: {last}")
+
+
+def stored(page: Any) -> Optional[Dict[str, Any]]:
+    raw = page.evaluate(f"window.sessionStorage.getItem({json.dumps(STORE_KEY)})")
+    return json.loads(raw) if raw else None
