@@ -232,6 +232,15 @@ def test_counsellor_reply_appears_live_as_a_person_even_after_a_dropped_connecti
     conversation = session_id(page)
     case = wait_case(stack, conversation)
 
+    # A counsellor claims the case (what the desk does, docs/handoff.md): a notice says a person joined.
+    rasa = f"{stack.url}/conversations/{conversation}"
+    http("POST", f"{rasa}/tracker/events?token={stack.token}", [
+        {"event": "slot", "name": "handoff_status", "value": "active"},
+        {"event": "slot", "name": "counsellor_name", "value": "Léa"}])
+    http("POST", f"{rasa}/execute?output_channel=latest&token={stack.token}", {"name": "utter_handoff_joined"})
+    expect(page.locator(".ne-notice")).to_have_text(
+        "Un·e écoutant·e a rejoint la discussion : tu parles maintenant avec une personne.", timeout=LIVE_SECONDS)
+
     text = "Bonjour, je suis Léa. Tu as bien fait d'écrire. Lis https://www.e-enfance.org/ <img src=x onerror=alert(1)> **ici**"
     desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": text, "author": "Léa"})
     person = page.locator(".ne-from-counsellor")
@@ -263,7 +272,7 @@ def test_counsellor_reply_appears_live_as_a_person_even_after_a_dropped_connecti
 
     # The case is closed: a notice says the person left; the assistant is back.
     desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
-    notice = page.locator(".ne-notice")
+    notice = page.locator(".ne-notice").last
     expect(notice).to_have_text("Léa a quitté la discussion : tu parles de nouveau avec l'assistant automatique.",
                                 timeout=LIVE_SECONDS)
     closing = page.locator(".ne-msg").last

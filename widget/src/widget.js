@@ -607,7 +607,10 @@
     document.head.appendChild(css);
     document.body.appendChild(root);
     applyTexts();
+    // A restored conversation is not read out again on each page load: only new messages are.
+    log.setAttribute("aria-live", "off");
     renderAll();
+    setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 0);
     setOpen(state.open, false);
     if (state.session_id || state.pending.length) connect();
   }
