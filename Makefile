@@ -12,7 +12,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 help:
 	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
 	@echo "make test   install, train if needed, run every test"
-	@echo "make check  validate training data and content (no training)"
+	@echo "make check  check content and training data, in French with file and line (no training)"
+	@echo "make preview FLOW=sextortion LANGUE=fr   a flow as the user sees it, with its branches"
 	@echo "make desk-user USERNAME=lea FIRST_NAME=Léa ROLE=counsellor|supervisor   create a desk account"
 	@echo "make bench  speed against a bare 'rasa init' bot (p50/p95, messages/s, ratio)"
 
@@ -40,7 +41,15 @@ run: model $(WIDGET_DEPS)
 validate: $(VENV)/.installed
 	$(PY) -m rasa data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings
 
-check: validate
+# Everything an editor can touch, in plain French with file and line (no training, < 30 s):
+#   make check            (DETAILS=1 adds Rasa's original messages; STRICT_PROVENANCE=1 fails on provenance)
+check: $(VENV)/.installed
+	@TF_CPP_MIN_LOG_LEVEL=3 $(PY) scripts/check_content.py $(if $(DETAILS),--details) 2> >(grep -v -e "^$$" -e tensorflow -e "rebuild TensorFlow" -e "TF-TRT" >&2)
+
+# A flow as the user would see it, with its branches:  make preview FLOW=sextortion LANGUE=fr
+.PHONY: preview
+preview: $(VENV)/.installed
+	@$(PY) scripts/preview.py $(FLOW) --langue $(or $(LANGUE),fr)
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q tests/unit

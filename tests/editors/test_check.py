@@ -1,0 +1,238 @@
+"""`make check`: one realistic editor mistake per check, with the French message, file and line."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import time
+from pathlib import Path
+
+from tests.editors.conftest import ROOT, Workspace
+
+
+def told(report, file: str, line, *words: str) -> None:
+    """Some error names `file` (and `line`) and contains all `words`."""
+    for problem in report.errors:
+        text = problem.render(details=False)
+        if problem.file == file and (line is None or problem.line == line) and all(w in text for w in words):
+            return
+    listing = "\n".join(p.render() for p in report.errors) or "(aucune erreur)"
+    raise AssertionError(f"expected {file}:{line} {words} in:\n{listing}")
+
+
+def test_make_check_on_the_real_repository_passes_in_under_30_seconds() -> None:
+    started = time.monotonic()
+    result = subprocess.run(["make", "--no-print-directory", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Tout est bon" in result.stdout
+    assert "Provenance" in result.stdout  # the never-verified items are listed, without failing
+    assert elapsed < 30, f"make check took {elapsed:.1f} s"
+
+
+def test_a_failing_check_exits_non_zero(ws: Workspace, check_content) -> None:
+    ws.append("content/responses/extra.yml", 'utter_extra:\n  - fr: "Bonjour"\n')
+    code = check_content.main(["--content", str(ws.content), "--data", str(ws.data), "--domain", str(ws.domain),
+                               "--repo", str(ws.root), "--no-rasa"])
+    assert code == 1
+
+
+# ---- YAML syntax
+
+def test_indentation_error_names_file_line_and_column(ws: Workspace) -> None:
+    ws.edit("content/responses/service.yml", "  verified_on:", "   verified_on:")
+    line = ws.line_of("content/responses/service.yml", "   verified_on:")
+    report = ws.check()
+    told(report, "content/responses/service.yml", line, "indentation", "colonne", "même colonne")
+
+
+def test_a_tab_is_refused_with_its_line(ws: Workspace) -> None:
+    ws.edit("content/flows/grooming.yml", "  - response:", "\t- response:")
+    line = ws.line_of("content/flows/grooming.yml", "\t- response:")
+    told(ws.check(), "content/flows/grooming.yml", line, "tabulation", "espaces")
+
+
+def test_unclosed_quote_in_training_data(ws: Workspace) -> None:
+    ws.edit("data/rules/service.yml", "- rule: opening hours", '- rule: "opening hours')
+    report = ws.check(rasa=True)
+    told(report, "data/rules/service.yml", None, "guillemet")
+    assert any("validation Rasa non faite" in s for s in report.skipped)
+
+
+def test_a_broken_helplines_file_is_told_once(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'hours: {fr: "24h/24, 7j/7", en: "24/7"}', 'hours: {fr: "24h/24, 7j/7", en: "24/7"')
+    report = ws.check()
+    told(report, "content/helplines.yml", None, "accolade")
+    assert not any("n'existe pas dans helplines.yml" in p.message for p in report.errors)  # no cascade over every text
+
+
+def test_a_colon_inside_an_unquoted_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml", "utter_extra:\n  - fr: Attention: ne paie pas\n    en: Careful\n")
+    told(ws.check(), "content/responses/extra.yml", 2, "deux-points", "guillemets")
+
+
+# ---- content schema
+
+def test_missing_english_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml", 'utter_extra:\n  - fr: "Bonjour"\n')
+    told(ws.check(), "content/responses/extra.yml", 2, "il manque le texte en anglais (en:)")
+
+
+def test_missing_adult_variant_language_of_a_teen_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml", 'utter_extra:\n  - fr:\n      adult: "Bonjour"\n    en: "Hello"\n')
+    told(ws.check(), "content/responses/extra.yml", 3, "il manque le texte teen: en français")
+
+
+def test_unknown_placeholder_field(ws: Workspace) -> None:
+    ws.edit("content/responses/service.yml", "{helpline.e_enfance.number}", "{helpline.e_enfance.numero}")
+    report = ws.check()
+    told(report, "content/responses/service.yml", None, "« numero » n'est pas un champ de numéro", "number")
+
+
+def test_unknown_helpline_in_placeholder(ws: Workspace) -> None:
+    ws.edit("content/responses/service.yml", "{helpline.e_enfance.number}", "{helpline.enfance.number}")
+    told(ws.check(), "content/responses/service.yml", None, "« enfance » n'existe pas dans helplines.yml")
+
+
+def test_flow_step_that_does_not_exist(ws: Workspace) -> None:
+    ws.edit("content/flows/sextortion.yml", "response: step_sextortion_block", "response: step_sextorsion_block")
+    line = ws.line_of("content/flows/sextortion.yml", "step_sextorsion_block")
+    told(ws.check(), "content/flows/sextortion.yml", line, "step_sextorsion_block n'existe dans aucun fichier")
+
+
+# ---- cross-references
+
+def test_response_used_in_a_rule_but_missing_from_content(ws: Workspace) -> None:
+    ws.edit("data/rules/service.yml", "action: utter_hours", "action: utter_horaires")
+    line = ws.line_of("data/rules/service.yml", "utter_horaires")
+    told(ws.check(), "data/rules/service.yml", line, "la réponse utter_horaires est utilisée par une règle ou une story",
+         "content/responses/")
+
+
+def test_form_question_missing_from_content(ws: Workspace) -> None:
+    ws.edit("domain.yml", "required_slots: [platform, can_login]", "required_slots: [platform, can_login, recovery_email]")
+    line = ws.line_of("domain.yml", "recovery_email")
+    told(ws.check(), "domain.yml", line, "utter_ask_recovery_email", "question du formulaire hacked_form")
+
+
+def test_platform_typo_in_a_when_condition(ws: Workspace) -> None:
+    ws.edit("content/responses/sextortion.yml", '- when: {platform: "snapchat"}', '- when: {platform: "snapshat"}')
+    line = ws.line_of("content/responses/sextortion.yml", "snapshat")
+    told(ws.check(), "content/responses/sextortion.yml", line, "la plateforme « snapshat » n'existe pas dans platforms.yml",
+         "snapchat")
+
+
+def test_unknown_slot_value_in_a_flow_step(ws: Workspace) -> None:
+    ws.edit("content/flows/sextortion.yml", 'when: {paid: "yes"}', 'when: {paid: "oui"}')
+    line = ws.line_of("content/flows/sextortion.yml", '"oui"')
+    told(ws.check(), "content/flows/sextortion.yml", line, "« oui » n'est pas une valeur possible de paid", "yes, no, unknown")
+
+
+def test_http_link_is_refused(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'link: "https://3018.fr"', 'link: "http://3018.fr"')
+    line = ws.line_of("content/helplines.yml", "http://3018.fr")
+    told(ws.check(), "content/helplines.yml", line, "n'est pas sécurisé", "https://3018.fr")
+
+
+def test_link_without_scheme_is_refused(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'link: "https://3114.fr"', 'link: "www.3114.fr"')
+    line = ws.line_of("content/helplines.yml", "www.3114.fr")
+    told(ws.check(), "content/helplines.yml", line, "« www.3114.fr » n'est pas une adresse web valide", "https://")
+
+
+def test_http_link_inside_a_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr: "Voir http://www.internet-signalement.gouv.fr"\n    en: "See the site"\n')
+    told(ws.check(), "content/responses/extra.yml", 2, "http://www.internet-signalement.gouv.fr", "n'est pas sécurisé")
+
+
+def test_short_number_with_spaces(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'number: "3018"', 'number: "30 18 "')
+    line = ws.line_of("content/helplines.yml", '"30 18 "')
+    told(ws.check(), "content/helplines.yml", line, "n'est pas un numéro français valide")
+
+
+def test_ten_digit_number_badly_grouped(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'number: "3018"', 'number: "0800 20 00 00"')
+    line = ws.line_of("content/helplines.yml", "0800 20 00 00")
+    told(ws.check(), "content/helplines.yml", line, "« 0800 20 00 00 » de e_enfance", "« 08 00 20 00 00 »")
+
+
+def test_number_with_letters(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'number: "3114"', 'number: "31l4"')
+    told(ws.check(), "content/helplines.yml", ws.line_of("content/helplines.yml", "31l4"), "n'est pas un numéro français valide")
+
+
+# ---- Rasa's validation of training data, in French
+
+def test_intent_without_examples(ws: Workspace) -> None:
+    ws.edit("data/nlu/service.yml", "- intent: ask_hours", "- intent: ask_hour")
+    report = ws.check(rasa=True)
+    told(report, "domain.yml", ws.line_of("domain.yml", "- ask_hours"), "l'intention ask_hours", "aucun exemple")
+    told(report, "data/nlu/service.yml", ws.line_of("data/nlu/service.yml", "intent: ask_hour"),
+         "l'intention ask_hour a des exemples mais n'est pas déclarée")
+    assert any("is not found in the NLU training data" in p.details for p in report.errors)  # --details keeps Rasa's text
+
+
+def test_same_example_in_two_intents(ws: Workspace) -> None:
+    ws.edit("data/nlu/service.yml", "    - quels sont vos horaires\n", "    - quels sont vos horaires\n    - chantage a la webcam aidez moi\n")
+    report = ws.check(rasa=True)
+    told(report, "data/nlu/service.yml", None, "« chantage a la webcam aidez moi » est rangé dans plusieurs intentions",
+         "ask_hours", "sextortion", "une seule intention")
+
+
+def test_story_that_contradicts_a_rule(ws: Workspace) -> None:
+    ws.append("data/stories.yml", 'version: "3.1"\nstories:\n- story: horaires puis merci\n  steps:\n'
+              "  - intent: ask_hours\n  - action: utter_anything_else\n")
+    report = ws.check(rasa=True)
+    told(report, "data/stories.yml", 3, "la story « horaires puis merci » répond utter_anything_else à l'intention ask_hours",
+         "règle « opening hours »", "utter_hours")
+
+
+def test_rule_using_an_unknown_action(ws: Workspace) -> None:
+    ws.edit("data/rules/service.yml", "action: utter_hours", "action: action_hours")
+    report = ws.check(rasa=True)
+    told(report, "data/rules/service.yml", ws.line_of("data/rules/service.yml", "action_hours"),
+         "l'action action_hours", "n'existe pas dans bot/domain.yml")
+
+
+# ---- provenance
+
+def test_provenance_lists_missing_and_stale(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", '    source: "https://www.mayotte.ars.sante.fr/3114-le-numero-national-de-prevention-du-suicide"\n', "")
+    report = ws.check(today=dt.date(2028, 1, 15))
+    listed = "\n".join(f"{p.where()} : {p.message}" for p in report.provenance)
+    line = ws.line_of("content/helplines.yml", "suicide_3114:")
+    assert f"content/helplines.yml, ligne {line} : le numéro suicide_3114 : aucune source" in listed
+    assert "le numéro e_enfance : vérifié le 2026-11-28, il y a plus de 12 mois" in listed
+    assert "le guide instagram : jamais vérifié" in listed
+    assert "le parcours sextortion : jamais vérifié" in listed
+    assert not report.errors  # a warning list: it does not fail by default
+
+
+def test_strict_provenance_fails(ws: Workspace, check_content, capsys) -> None:
+    code = check_content.main(["--content", str(ws.content), "--data", str(ws.data), "--domain", str(ws.domain),
+                               "--repo", str(ws.root), "--no-rasa", "--strict-provenance"])
+    assert code == 1
+    assert "Provenance (à corriger)" in capsys.readouterr().out
+
+
+# ---- sensitive files
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_sensitive_files_touched_are_named(ws: Workspace, check_content) -> None:
+    repo = ws.root
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    (repo / "content" / "crisis").rename(repo / "content" / "crisis_tmp")  # the repository layout: content/ at the root
+    (repo / "content" / "crisis_tmp").rename(repo / "content" / "crisis")
+    ws.edit("content/helplines.yml", 'hours: {fr: "24h/24, 7j/7", en: "24/7"}', 'hours: {fr: "24h/24", en: "24/7"}')
+    ws.append("content/crisis/lexicon.yml", "\n")
+    report = check_content.run_checks(ws.paths(), rasa=False, sensitive=True)
+    text = "\n".join(report.sensitive)
+    assert "Fichiers sensibles touchés" in text and "deuxième personne doit relire" in text
+    assert "content/helplines.yml" in text and "content/crisis/lexicon.yml" in text
+    assert "content/responses/service.yml" not in text
