@@ -236,3 +236,14 @@ def test_sensitive_files_touched_are_named(ws: Workspace, check_content) -> None
     assert "Fichiers sensibles touchés" in text and "deuxième personne doit relire" in text
     assert "content/helplines.yml" in text and "content/crisis/lexicon.yml" in text
     assert "content/responses/service.yml" not in text
+
+
+def test_codeowners_requires_safeguarding_review_of_every_sensitive_path(check_content) -> None:
+    owners = {}
+    for line in (ROOT / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            path, *teams = line.split()
+            owners[path.lstrip("/")] = teams
+    for sensitive in check_content.SENSITIVE:
+        assert owners.get(sensitive) == ["@net-ecoute/safeguarding-reviewers"], sensitive
+    assert owners["content/"] == ["@net-ecoute/content-editors"]
