@@ -16,6 +16,7 @@ from sqlalchemy import create_engine
 
 from desk import auth, cases as case_ops, content, i18n, ingest, purge, webhook
 from desk.config import Settings
+from desk.content_status import ContentStatus
 from desk.db import init_db, make_engine, run
 from desk.live import Hub
 from desk.rasa_client import RasaClient, RasaUnavailable
@@ -25,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "desk_session"
 LANG_COOKIE = "desk_lang"
 LOGIN_CSRF_COOKIE = "desk_login_csrf"
-SUPERVISOR_PREFIXES = ("/users", "/audit")
+SUPERVISOR_PREFIXES = ("/users", "/audit", "/content")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 SECURITY_HEADERS = {
@@ -69,7 +70,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     body = app.ctx.templates.get_template(template).render(
         t=lambda key, **kw: i18n.t(lang, key, **kw), lang=lang, user=getattr(request.ctx, "user", None),
         csrf=session["csrf_token"] if session else None, notice=request.args.get("notice"),
-        js_strings=i18n.js_strings(lang), settings=app.ctx.settings, **context)
+        js_strings=i18n.js_strings(lang), settings=app.ctx.settings,
+        content_errors=getattr(request.ctx, "content_errors", None), **context)
     return HTTPResponse(body, status=status, content_type="text/html; charset=utf-8")
 
 
@@ -102,6 +104,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
     app.ctx.engine = make_engine(settings.database_url)
     init_db(app.ctx.engine)
     app.ctx.content = content.load(settings.content_dir)
+    app.ctx.content_status = ContentStatus(settings.content_dir)
     app.ctx.hub = Hub()
     app.ctx.templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                     autoescape=select_autoescape(default=True, default_for_string=True))
@@ -140,6 +143,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
                 if wants_json(request):
                     return json_response({"error": "supervisors only"}, status=403)
                 return page(request, "error.html", status=403, message=i18n.t(request.ctx.lang, "http_403"))
+            if session["role"] == "supervisor" and request.method == "GET" and not wants_json(request):
+                # The banner on every page: an edit of content/ that the assistant refused.
+                request.ctx.content_errors = await run(app.ctx.content_status.errors)
         request.ctx.session = session
         if request.method not in SAFE_METHODS:
             provided = request.headers.get("x-csrf-token") or (request.form.get("csrf_token") if request.form else None)
@@ -197,7 +203,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
 
     @app.after_server_start
     async def tasks(app: Sanic, _loop: Any) -> None:
-        app.ctx.tasks = [asyncio.ensure_future(context_loop(app)), asyncio.ensure_future(purge_loop(app))]
+        app.ctx.tasks = [asyncio.ensure_future(context_loop(app)), asyncio.ensure_future(purge_loop(app)),
+                         asyncio.ensure_future(content_loop(app))]
         if settings.webhook_url:
             app.ctx.tasks.append(asyncio.ensure_future(webhook_loop(app)))
 
@@ -210,6 +217,16 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
         await app.ctx.http.close()
 
     return app
+
+
+async def content_loop(app: Sanic, interval: float = 5.0) -> None:
+    """Check content/ now and then, so that a refused edit is logged even when no supervisor is looking."""
+    while True:
+        try:
+            await run(app.ctx.content_status.errors)
+        except Exception:
+            log.exception("content check failed")
+        await asyncio.sleep(interval)
 
 
 async def fetch_context(app: Sanic, case_id: int) -> None:

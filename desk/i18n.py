@@ -11,6 +11,16 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "skip_to_content": "Aller au contenu",
         "nav_label": "Navigation principale",
         "nav_queue": "File d'attente", "nav_settings": "Réglages", "nav_users": "Comptes", "nav_audit": "Journal",
+        "nav_content": "Contenu",
+        "content_banner": "Une modification du contenu de l'assistant a été refusée ({count} problème(s)) : "
+                          "l'assistant continue d'utiliser la dernière version valide.",
+        "content_banner_link": "Voir les erreurs",
+        "content_title": "Contenu de l'assistant",
+        "content_errors_rule": "Ces fichiers ont été modifiés mais l'assistant les refuse : il sert la dernière version valide "
+                               "tant qu'ils ne sont pas corrigés. Corrigez chaque ligne indiquée (voir content/README.md), "
+                               "puis lancez make check.",
+        "content_ok": "Le contenu est valide : l'assistant sert la version {version}.",
+        "content_file": "Fichier", "content_line": "Ligne", "content_field": "Champ", "content_problem": "Problème",
         "logout": "Se déconnecter",
         "role_counsellor": "écoutant·e", "role_supervisor": "superviseur·e",
         "error_title": "Impossible d'afficher cette page", "back_to_queue": "Retour à la file d'attente",
@@ -112,6 +122,15 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "skip_to_content": "Skip to content",
         "nav_label": "Main navigation",
         "nav_queue": "Queue", "nav_settings": "Settings", "nav_users": "Accounts", "nav_audit": "Audit log",
+        "nav_content": "Content",
+        "content_banner": "An edit of the assistant's content was refused ({count} problem(s)): "
+                          "the assistant keeps using the last valid version.",
+        "content_banner_link": "See the errors",
+        "content_title": "The assistant's content",
+        "content_errors_rule": "These files were edited but the assistant refuses them: it serves the last valid version "
+                               "until they are fixed. Fix each line shown (see content/README.md), then run make check.",
+        "content_ok": "The content is valid: the assistant serves version {version}.",
+        "content_file": "File", "content_line": "Line", "content_field": "Field", "content_problem": "Problem",
         "logout": "Log out",
         "role_counsellor": "counsellor", "role_supervisor": "supervisor",
         "error_title": "This page cannot be shown", "back_to_queue": "Back to the queue",

@@ -412,6 +412,13 @@ def register(app: Sanic) -> None:
     app.add_route(account_action("totp_reset", auth.reset_totp, "totp_reset"),
                   "/users/<user_id:int>/reset-totp", methods=["POST"], name="users_reset_totp")
 
+    @app.get("/content")
+    async def content_page(request: Request) -> HTTPResponse:
+        status = app.ctx.content_status
+        errors = await run(status.errors)
+        return page(request, "content.html", errors=errors, version=await run(status.version),
+                    content_dir=str(settings.content_dir))
+
     @app.get("/audit")
     async def audit_page(request: Request) -> HTTPResponse:
         return page(request, "audit.html", entries=await run(case_ops.audit_log, engine))
