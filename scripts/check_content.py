@@ -543,6 +543,7 @@ class _Collect(logging.Handler):
 
 
 def check_rasa(paths: Paths, report: Report) -> None:
+    previous = os.environ.get("CONTENT_DIR")
     os.environ["CONTENT_DIR"] = str(paths.content)  # read by the content importer
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -580,6 +581,10 @@ def check_rasa(paths: Paths, report: Report) -> None:
         return
     finally:
         conflicts_logger.removeHandler(collect)
+        if previous is None:
+            os.environ.pop("CONTENT_DIR", None)
+        else:
+            os.environ["CONTENT_DIR"] = previous
     for index, warning in enumerate(caught):
         if not issubclass(warning.category, UserWarning) or issubclass(warning.category, DeprecationWarning):
             continue

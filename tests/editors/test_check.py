@@ -247,3 +247,11 @@ def test_codeowners_requires_safeguarding_review_of_every_sensitive_path(check_c
     for sensitive in check_content.SENSITIVE:
         assert owners.get(sensitive) == ["@net-ecoute/safeguarding-reviewers"], sensitive
     assert owners["content/"] == ["@net-ecoute/content-editors"]
+
+
+def test_the_check_leaves_the_environment_as_it_found_it(ws: Workspace) -> None:
+    import os
+
+    before = os.environ.get("CONTENT_DIR")
+    ws.check(rasa=True)
+    assert os.environ.get("CONTENT_DIR") == before
