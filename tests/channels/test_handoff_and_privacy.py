@@ -1,0 +1,151 @@
+"""Live handoff through each messaging channel (desk API as in tests/integration/test_handoff.py),
+a refused message reported to the desk, and privacy: no phone number or platform id in
+the tracker store or the logs."""
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import pytest
+
+from tests.channels import test_messenger as messenger
+from tests.channels import test_telegram as telegram
+from tests.channels import test_whatsapp as whatsapp
+from tests.channels.conftest import Channels
+from tests.integration.helpers import says
+
+PARENT = "Un adulte envoie des messages à ma fille de 12 ans sur Instagram et lui propose de se voir"
+SEEN_IDS = []  # every phone number and platform id the tests used, for the privacy checks
+
+
+def desk(channels: Channels, method: str, path: str, body: Optional[Any] = None) -> Tuple[int, Any]:
+    request = urllib.request.Request(
+        f"{channels.stack.desk_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {channels.stack.desk_token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def wait_case(channels: Channels, conversation_id: str, timeout: float = 5.0) -> Dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for case in desk(channels, "GET", "/api/cases")[1]["cases"]:
+            if case["conversation_id"] == conversation_id:
+                return case
+        time.sleep(0.1)
+    raise AssertionError(f"no case for {conversation_id}")
+
+
+def wait_transcript(channels: Channels, case_id: int, text: str, timeout: float = 5.0) -> Dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in desk(channels, "GET", f"/api/cases/{case_id}")[1]["transcript"]:
+            if entry["text"] == text:
+                return entry
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in the transcript")
+
+
+# channel -> (new platform id, send a text, texts sent to that id since a mark, conversation id, prefix)
+def _telegram(channels: Channels) -> Dict[str, Any]:
+    chat = telegram.new_chat()
+    return {
+        "raw": str(chat), "prefix": "/telegram",
+        "say": lambda text: channels.telegram(telegram.update_message(chat, text)),
+        "sent": lambda mark: [b["text"] for b in telegram.sent_to(channels, mark, chat)],
+        "conversation": channels.conversation_id("telegram", str(chat)),
+    }
+
+
+def _messenger(channels: Channels) -> Dict[str, Any]:
+    psid = messenger.new_psid()
+    return {
+        "raw": psid, "prefix": "/graph",
+        "say": lambda text: channels.messenger(messenger.event(psid, {"text": text})),
+        "sent": lambda mark: [b["message"]["text"] for b in messenger.sent_to(channels, mark, psid)],
+        "conversation": channels.conversation_id("messenger", psid),
+    }
+
+
+def _whatsapp(channels: Channels) -> Dict[str, Any]:
+    phone = whatsapp.new_phone()
+    return {
+        "raw": phone, "prefix": "/twilio",
+        "say": lambda text: channels.twilio(whatsapp.inbound(channels, phone, text)),
+        "sent": lambda mark: [b["Body"] for b in whatsapp.sent_to(channels, mark, phone)],
+        "conversation": channels.conversation_id("whatsapp", f"whatsapp:{phone}"),
+    }
+
+
+USERS: Dict[str, Callable[[Channels], Dict[str, Any]]] = {"telegram": _telegram, "messenger": _messenger, "whatsapp": _whatsapp}
+RASA_CHANNEL = {"telegram": "telegram", "messenger": "facebook", "whatsapp": "twilio"}
+
+
+@pytest.mark.parametrize("name", list(USERS))
+def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channels, name: str) -> None:
+    user = USERS[name](channels)
+    SEEN_IDS.append(user["raw"])
+    recorder = channels.recorder
+
+    mark = recorder.mark()
+    user["say"](PARENT)
+    says("\n".join(user["sent"](mark)), "vous")
+    mark = recorder.mark()
+    user["say"]("je veux parler à quelqu'un, mon numéro c'est pas la peine")
+    says("\n".join(user["sent"](mark)), "Net Ecoute")
+    case = wait_case(channels, user["conversation"])
+    assert case["channel"] == RASA_CHANNEL[name] and case["user_role"] == "parent"
+
+    # The counsellor's reply goes out through the platform, labelled as from a person.
+    mark = recorder.mark()
+    status, answer = desk(channels, "POST", f"/api/cases/{case['id']}/messages",
+                          {"text": "Bonjour, je suis là. Votre fille va bien ?", "author": "Léa"})
+    assert status == 201 and answer["delivered"] is True
+    texts = user["sent"](mark)
+    assert texts == ["Léa (Net Ecoute) : Bonjour, je suis là. Votre fille va bien ?"]
+
+    # The parent's answer reaches the desk; the bot stays quiet.
+    mark = recorder.mark()
+    user["say"]("oui elle est avec moi")
+    wait_transcript(channels, case["id"], "oui elle est avec moi")
+    time.sleep(0.5)
+    assert recorder.since(mark, user["prefix"]) == []
+
+    # A message the platform refuses is reported to the desk as not delivered.
+    recorder.fail_next(user["prefix"], 400, times=1)
+    status, answer = desk(channels, "POST", f"/api/cases/{case['id']}/messages", {"text": "Vous êtes là ?", "author": "Léa"})
+    assert status == 502 and answer["delivered"] is False
+    assert wait_transcript(channels, case["id"], "Vous êtes là ?")["delivered"] is False
+
+    desk(channels, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
+
+
+def test_no_phone_number_or_platform_id_in_the_tracker_store_or_the_logs(channels: Channels) -> None:
+    phone = whatsapp.new_phone()
+    mark = channels.recorder.mark()
+    channels.twilio(whatsapp.inbound(channels, phone, "Bonjour, mon fils est harcelé sur TikTok"))
+    assert whatsapp.sent_to(channels, mark, phone)
+    SEEN_IDS.append(phone)
+    SEEN_IDS.append(phone.lstrip("+"))
+    time.sleep(0.5)
+    db = channels.stack.log_file.parent / "tracker.db"
+    raw = db.read_bytes()
+    for wal in db.parent.glob("tracker.db-*"):
+        raw += wal.read_bytes()
+    with sqlite3.connect(db) as connection:
+        dumped = "\n".join(connection.iterdump())
+    log = channels.stack.log_file.read_text(errors="replace")
+    assert "whatsapp-" in dumped  # the conversations are there, under their hashed ids
+    for secret in SEEN_IDS + ["Camille", "Durand", "camille_d"]:
+        assert secret.encode() not in raw, f"{secret} in the tracker store file"
+        assert secret not in dumped, f"{secret} in the tracker store"
+        assert secret not in log, f"{secret} in the logs"
