@@ -115,6 +115,13 @@ def recorder() -> Iterator[RecordingServer]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_failures_left(recorder: RecordingServer) -> Iterator[None]:
+    """A test's unused simulated failures never reach the next test."""
+    yield
+    recorder.clear_failures()
+
+
 @pytest.fixture(scope="session")
 def channels(model_path: str, recorder: RecordingServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Channels]:
     from bot.rasa_addons.channels import credentials

@@ -60,6 +60,10 @@ class RecordingServer:
             self._failures.append({"prefix": prefix, "status": status, "times": times, "headers": headers or {},
                                    "body": body})
 
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
     def since(self, mark: int, prefix: str = "") -> List[Call]:
         with self._lock:
             return [c for c in self.calls[mark:] if c.path.startswith(prefix)]
