@@ -4,12 +4,10 @@ the tracker store or the logs."""
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 import time
 import urllib.error
 import urllib.request
-import uuid
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import pytest

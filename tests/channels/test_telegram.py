@@ -4,7 +4,6 @@ from __future__ import annotations
 import itertools
 import random
 import time
-import urllib.error
 from typing import Any, Dict, List
 
 import pytest

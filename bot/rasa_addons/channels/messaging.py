@@ -310,6 +310,7 @@ class MessagingInput(InputChannel):
         self.seen = SeenIds()
         self._secret = id_secret()
         self._locks: Dict[str, asyncio.Lock] = {}
+        self._pending: Dict[str, int] = {}  # turns started and not finished, per conversation
         self._tasks: Set[asyncio.Task] = set()
         self._app: Any = None
 
@@ -334,6 +335,7 @@ class MessagingInput(InputChannel):
             conversation = self.conversation_of(item.platform_id)
             self.book.remember(conversation, item.platform_id)
             lock = self._locks.setdefault(conversation, asyncio.Lock())
+            self._pending[conversation] = self._pending.get(conversation, 0) + 1
             task = asyncio.get_running_loop().create_task(self._turn(lock, conversation, item, on_new_message))
             self._tasks.add(task)
             task.add_done_callback(self._done)
@@ -342,42 +344,49 @@ class MessagingInput(InputChannel):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("%s: a turn failed: %s", self.channel, type(task.exception()).__name__)
-        # forget idle locks
-        for key in [k for k, lock in self._locks.items() if not lock.locked()]:
-            if len(self._locks) <= 1000:
-                break
-            self._locks.pop(key, None)
 
     async def _turn(self, lock: asyncio.Lock, conversation: str, item: Inbound,
                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        async with lock:
-            agent = self.agent()
-            output = self.output_class(self.client, self.book, strict=False)
-            if item.media:
-                await self.send_no_images(agent, conversation, output)
-                if not (item.text or "").strip():
-                    return
-            text = item.payload if item.payload is not None else item.text
-            if item.payload is not None and _INDEX_PAYLOAD.match(item.payload) and agent is not None:
-                # a button whose payload was too long for the platform carries its number instead
-                text = chosen_payload(item.payload[1:], await read_buttons(agent, conversation)) or ""
-            if item.payload is None and self.match_typed_choices and agent is not None:
-                picked = chosen_payload(text, await read_buttons(agent, conversation))
-                if picked is not None:
-                    text = picked
-            text = await neutralise_intent_syntax(str(text or "")[:MAX_TEXT_CHARS], conversation, agent)
-            metadata = {"channel": self.channel}
+        try:
+            async with lock:
+                await self._answer(conversation, item, on_new_message)
+        finally:
+            left = self._pending.get(conversation, 1) - 1
+            if left <= 0:  # nobody waits on this conversation's lock: forget it
+                self._pending.pop(conversation, None)
+                self._locks.pop(conversation, None)
+            else:
+                self._pending[conversation] = left
 
-            async def send_safety(message: Dict[str, Any]) -> None:
-                await output.send_response(conversation, message)
+    async def _answer(self, conversation: str, item: Inbound,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        agent = self.agent()
+        output = self.output_class(self.client, self.book, strict=False)
+        if item.media:
+            await self.send_no_images(agent, conversation, output)
+            if not (item.text or "").strip():
+                return
+        text = item.payload if item.payload is not None else item.text
+        if item.payload is not None and _INDEX_PAYLOAD.match(item.payload) and agent is not None:
+            # a button whose payload was too long for the platform carries its number instead
+            text = chosen_payload(item.payload[1:], await read_buttons(agent, conversation)) or ""
+        if item.payload is None and self.match_typed_choices and agent is not None:
+            picked = chosen_payload(text, await read_buttons(agent, conversation))
+            if picked is not None:
+                text = picked
+        text = await neutralise_intent_syntax(str(text or "")[:MAX_TEXT_CHARS], conversation, agent)
+        metadata = {"channel": self.channel}
 
-            await handle_safely(
-                agent,
-                on_new_message,
-                UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata),
-                lambda: output.sent,
-                send_safety,
-            )
+        async def send_safety(message: Dict[str, Any]) -> None:
+            await output.send_response(conversation, message)
+
+        await handle_safely(
+            agent,
+            on_new_message,
+            UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata),
+            lambda: output.sent,
+            send_safety,
+        )
 
     async def send_no_images(self, agent: Any, conversation: str, output: MessagingOutput) -> None:
         slots: Dict[str, Any] = {}
