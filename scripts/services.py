@@ -7,6 +7,7 @@ is printed. Configuration comes from the environment, with safe defaults:
   RASA_PORT        Rasa server, REST channel and HTTP API (default 5005)
   ACTIONS_PORT     action server (default 5055)
   RASA_API_TOKEN   token protecting Rasa's HTTP API (generated and printed when unset)
+  CREDENTIALS      credentials file (default: credentials.yml plus the messaging channels whose variables are set)
   DESK_PORT        counsellor desk (default 8081)
   DESK_API_TOKEN   bearer token of the desk's integration API (generated and printed when unset)
   DESK_EVENTS_TOKEN  shared by Rasa's event broker and the desk (generated when unset)
@@ -48,6 +49,17 @@ def endpoints_file(actions_port: str) -> str:
     return handle.name
 
 
+def credentials_file() -> str:
+    """CREDENTIALS if set; else credentials.yml plus each messaging channel whose variables are set."""
+    given = os.environ.get("CREDENTIALS")
+    if given:
+        return given
+    path = ROOT / "var" / f"credentials-{os.environ.get('RASA_PORT', '5005')}.yml"
+    subprocess.run([sys.executable, "-m", "bot.rasa_addons.channels.credentials", str(path)], cwd=ROOT, check=True,
+                   env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    return str(path)
+
+
 def commands(model: str, token: str) -> Dict[str, List[str]]:
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     rasa_port = os.environ.get("RASA_PORT", "5005")
@@ -59,7 +71,7 @@ def commands(model: str, token: str) -> Dict[str, List[str]]:
         "actions": [py, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", actions_port],
         "rasa": [
             py, "-m", "rasa", "run", "--model", model, "--enable-api", "--auth-token", token,
-            "--interface", host, "--port", rasa_port, "--credentials", "credentials.yml",
+            "--interface", host, "--port", rasa_port, "--credentials", credentials_file(),
             "--endpoints", endpoints_file(actions_port),
         ],
     }
