@@ -117,6 +117,30 @@ def stack(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield running
 
 
+# Debian's chromium, driven by Playwright (its own browser download is blocked here).
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless chromium for one test module. Module-scoped on purpose: Playwright's sync
+    API keeps an event loop running in this thread while it is open, which would break
+    later tests that use asyncio.run()."""
+    if not Path(CHROMIUM).exists():
+        message = f"chromium not found at {CHROMIUM} (make system-deps installs Debian's chromium; or set CHROMIUM_PATH)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[TempPostgres]:
     """A throwaway PostgreSQL cluster (Debian's server binaries), for the whole run."""

@@ -9,18 +9,13 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 from tests.support.chat import Stack
 from tests.support.widget_client import WidgetClient
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery staple"
 
 
@@ -48,21 +43,6 @@ class YoungPerson:
     def close(self) -> None:
         self.run(self.client.disconnect())
         self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-@pytest.fixture(scope="module")
-def browser():  # noqa: ANN201
-    if not Path(CHROMIUM).exists():
-        message = f"chromium not found at {CHROMIUM} (make system-deps installs Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def test_counsellor_in_the_desk_answers_a_young_person_live(stack: Stack, browser) -> None:  # noqa: ANN001

@@ -160,7 +160,7 @@ def test_flow_transcript(chat: Chat, scenario: Dict) -> None:
         ("c'est gratuit et anonyme ?", ["gratuit", "anonyme"], "fr"),
         ("vous êtes ouverts jusqu'à quelle heure", ["23h"], "fr"),
         ("who runs this service?", ["e-enfance"], "en"),
-        ("je veux parler à une vraie personne", ["3018"], "fr"),
+        ("je veux parler à une vraie personne", ["Net Ecoute", "ici"], "fr"),  # a case is opened (see test_handoff.py)
         ("c'est quoi le 116 006", ["116 006"], "fr"),
         ("how do I set up parental controls on my son's phone", ["family link"], "en"),
         ("comment on porte plainte ?", ["15-3"], "fr"),
