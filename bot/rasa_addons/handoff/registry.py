@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 import time
 from pathlib import Path
 from typing import Optional
@@ -35,32 +36,53 @@ def default_path() -> Path:
     return Path(os.environ.get("HANDOFF_DB", "var/handoff.db"))
 
 
+CACHE_SIZE = 20000
+
+
 class Registry:
-    """Thread-safe; one short connection per call (microseconds on SQLite)."""
+    """Thread-safe; one short connection per write.
+
+    The Rasa process is the only writer (the broker, from the tracker's events; the
+    desk changes the status through Rasa), so statuses are also kept in memory and a
+    read before every prediction costs no database access.
+    """
 
     def __init__(self, path: Optional[Path] = None) -> None:
         self.path = Path(path or default_path())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._cache: "OrderedDict[str, Optional[str]]" = OrderedDict()
         with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers never wait for the writer
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        return sqlite3.connect(self.path, timeout=5, isolation_level=None)
+
+    def _remember(self, conversation_id: str, status: Optional[str]) -> None:
+        self._cache.pop(conversation_id, None)
+        self._cache[conversation_id] = status
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
 
     # ---- human mode ----
     def status(self, conversation_id: str) -> Optional[str]:
+        with self._lock:
+            if conversation_id in self._cache:
+                return self._cache[conversation_id]
         with self._connect() as db:
             row = db.execute("SELECT status FROM human_mode WHERE conversation_id = ?", (conversation_id,)).fetchone()
-        return row[0] if row else None
+        status = row[0] if row else None
+        with self._lock:
+            self._remember(conversation_id, status)
+        return status
 
     def in_human_mode(self, conversation_id: str) -> bool:
         return self.status(conversation_id) in HUMAN_STATUSES
 
     def set_status(self, conversation_id: str, status: Optional[str]) -> None:
         with self._lock, self._connect() as db:
+            self._remember(conversation_id, status)
             if status:
                 db.execute(
                     "INSERT INTO human_mode (conversation_id, status, updated_at) VALUES (?, ?, ?) "
@@ -76,6 +98,7 @@ class Registry:
             cursor = db.execute(
                 "DELETE FROM human_mode WHERE status = 'closed' AND updated_at < ?", (time.time() - older_than_seconds,)
             )
+            self._cache.clear()
             return cursor.rowcount
 
     def counsellor_spoke(self, conversation_id: str, at: float) -> None:
