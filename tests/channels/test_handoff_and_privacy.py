@@ -33,14 +33,18 @@ def desk(channels: Channels, method: str, path: str, body: Optional[Any] = None)
         return error.code, json.loads(error.read() or b"null")
 
 
-def wait_case(channels: Channels, conversation_id: str, timeout: float = 5.0) -> Dict[str, Any]:
+def wait_case(channels: Channels, conversation_id: str, timeout: float = 5.0, **expected: Any) -> Dict[str, Any]:
+    """The case, once it has the expected fields (its context is read from Rasa just after it opens)."""
     deadline = time.monotonic() + timeout
+    last = None
     while time.monotonic() < deadline:
         for case in desk(channels, "GET", "/api/cases")[1]["cases"]:
             if case["conversation_id"] == conversation_id:
-                return case
+                last = case
+                if all(case.get(k) == v for k, v in expected.items()):
+                    return case
         time.sleep(0.1)
-    raise AssertionError(f"no case for {conversation_id}")
+    raise AssertionError(f"case for {conversation_id} not as expected {expected}: {last}")
 
 
 def wait_transcript(channels: Channels, case_id: int, text: str, timeout: float = 5.0) -> Dict[str, Any]:
@@ -100,8 +104,8 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
     mark = recorder.mark()
     user["say"]("je veux parler à quelqu'un, mon numéro c'est pas la peine")
     says("\n".join(user["sent"](mark)), "Net Ecoute")
-    case = wait_case(channels, user["conversation"])
-    assert case["channel"] == RASA_CHANNEL[name] and case["user_role"] == "parent"
+    case = wait_case(channels, user["conversation"], user_role="parent")
+    assert case["channel"] == RASA_CHANNEL[name]
 
     # The counsellor's reply goes out through the platform, labelled as from a person.
     mark = recorder.mark()

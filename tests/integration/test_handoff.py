@@ -84,7 +84,7 @@ async def _handoff_scenario(stack: Stack) -> None:
     assert slots["handoff_status"] == "queued" and slots["flow"] == "sextortion"
 
     # The counsellor sees the case with its context, within 2 s.
-    case = await wait_case(stack, conversation_id, status="queued")
+    case = await wait_case(stack, conversation_id, status="queued", flow="sextortion")
     assert (case["flow"], case["platform"], case["user_role"]) == ("sextortion", "snapchat", "teen")
     assert int(case["age"]) == 14 and case["channel"] == "socketio"
     assert case["trigger_message"] == "je veux parler a quelqu'un"
