@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
 
 from bot.rasa_addons.resilience import TURN_FAILURES, bound_action_endpoint
@@ -93,22 +93,23 @@ async def _with_a_person(agent: Any, sender_id: str) -> bool:
         return False
 
 
-async def handle_safely(
-    agent: Any,
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    message: UserMessage,
-    sent: Callable[[], int],
-    send_safety: Callable[[Dict[str, Any]], Awaitable[None]],
-) -> None:
-    """Run one user turn; add the safety message if it failed or produced nothing.
+def messages_sent(output: Any) -> int:
+    """How many messages an output channel has sent: the project's channels count them
+    (`sent`); Rasa's collecting channel keeps them."""
+    if isinstance(output, CollectingOutputChannel):
+        return len(output.messages)
+    return int(getattr(output, "sent", 0))
 
-    `sent()` returns how many messages the output channel has sent so far.
-    """
+
+async def handle_safely(agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:
+    """Run one user turn; add the safety message, through the turn's own output
+    channel, if the turn failed or produced nothing."""
     if agent is not None:
         bound_action_endpoint(agent)
+    output = message.output_channel
     failures: List[str] = []
     token = TURN_FAILURES.set(failures)
-    before = sent()
+    before = messages_sent(output)
     try:
         await on_new_message(message)
     except Exception:
@@ -116,7 +117,8 @@ async def handle_safely(
         failures.append("exception")
     finally:
         TURN_FAILURES.reset(token)
-    quiet_on_purpose = not failures and sent() == before and await _with_a_person(agent, message.sender_id)
-    if (failures or sent() == before) and not quiet_on_purpose:
+    silent = messages_sent(output) == before
+    quiet_on_purpose = not failures and silent and await _with_a_person(agent, message.sender_id)
+    if (failures or silent) and not quiet_on_purpose:
         logger.warning("Turn answered with the safety message (failures: %s)", ", ".join(failures) or "no reply")
-        await send_safety(await safety_message(agent, message.sender_id, message.metadata))
+        await output.send_response(message.sender_id, await safety_message(agent, message.sender_id, message.metadata))

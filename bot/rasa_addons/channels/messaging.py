@@ -29,6 +29,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.rasa_addons.channels.guard import MAX_TEXT_CHARS, handle_safely, neutralise_intent_syntax
 from bot.rasa_addons.channels.platform_http import DeliveryFailed, PlatformClient
@@ -327,6 +330,28 @@ class MessagingInput(InputChannel):
     def remember_app(self, app: Any) -> None:
         self._app = app
 
+    def webhook_blueprint(self) -> Blueprint:
+        """The channel's blueprint, with what every messaging channel needs: the app
+        (for the agent), a clean stop (turns finished, HTTP client closed), and a
+        health route. Each channel adds its own `/webhook` route(s)."""
+        webhook = Blueprint(f"project_{self.name()}_webhook", type(self).__module__)
+        channel = self
+
+        @webhook.listener("after_server_start")
+        async def remember(app: Any, _loop: Any) -> None:
+            channel.remember_app(app)
+
+        @webhook.listener("before_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            await channel.wait_idle()
+            await channel.client.close()
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        return webhook
+
     def start_turns(self, items: List[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Take the messages now; answer them in the background, in order per conversation."""
         for item in items:
@@ -376,16 +401,8 @@ class MessagingInput(InputChannel):
                 text = picked
         text = await neutralise_intent_syntax(str(text or "")[:MAX_TEXT_CHARS], conversation, agent)
         metadata = {"channel": self.channel}
-
-        async def send_safety(message: Dict[str, Any]) -> None:
-            await output.send_response(conversation, message)
-
         await handle_safely(
-            agent,
-            on_new_message,
-            UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata),
-            lambda: output.sent,
-            send_safety,
+            agent, on_new_message, UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
         )
 
     async def send_no_images(self, agent: Any, conversation: str, output: MessagingOutput) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Awaitable, Callable, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -43,16 +43,8 @@ class SafeRestInput(RestInput):
             agent = getattr(request.app.ctx, "agent", None)
             text = await neutralise_intent_syntax(body.get("message"), sender_id, agent)
             collector = CollectingOutputChannel()
-
-            async def send_safety(message: Dict[str, Any]) -> None:
-                await collector.send_response(sender_id, message)
-
             await handle_safely(
-                agent,
-                on_new_message,
-                UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata),
-                lambda: len(collector.messages),
-                send_safety,
+                agent, on_new_message, UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
             )
             return response.json(collector.messages)
 

@@ -250,16 +250,8 @@ class SafeSocketIOInput(SocketIOInput):
             agent = getattr(getattr(self._app, "ctx", None), "agent", None)
             text = await neutralise_intent_syntax(str(data.get("message") or "")[:MAX_TEXT_CHARS], session_id, agent)
             output = OutboxOutput(sio, self.bot_message_evt, self.outbox)
-
-            async def send_safety(message: Dict[str, Any]) -> None:
-                await output.send_response(session_id, message)
-
             await handle_safely(
-                agent,
-                on_new_message,
-                UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata),
-                lambda: output.sent,
-                send_safety,
+                agent, on_new_message, UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
             )
 
         @sio.on("quick_exit", namespace=self.namespace)

@@ -154,21 +154,8 @@ class TwilioWhatsAppInput(MessagingInput):
         return Inbound(sender, text=text, media=media, message_key=form.get("MessageSid", ""))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("project_twilio_webhook", __name__)
+        webhook = self.webhook_blueprint()
         channel = self
-
-        @webhook.listener("after_server_start")
-        async def remember(app: Any, _loop: Any) -> None:
-            channel.remember_app(app)
-
-        @webhook.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
-            await channel.wait_idle()
-            await channel.client.close()
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
