@@ -5,7 +5,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any, Optional, Set
+from typing import Any, Awaitable, Callable, Optional, Set
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
@@ -203,10 +203,18 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
 
     @app.after_server_start
     async def tasks(app: Sanic, _loop: Any) -> None:
-        app.ctx.tasks = [asyncio.ensure_future(context_loop(app)), asyncio.ensure_future(purge_loop(app)),
-                         asyncio.ensure_future(content_loop(app))]
+        jobs = [
+            # cases opened while Rasa was unreachable: read their context again
+            ("context loop", 1.0, 0.0, lambda: retry_missing_context(app)),
+            ("purge", settings.purge_interval_seconds, min(5, settings.purge_interval_seconds),
+             lambda: run(purge.purge, app.ctx.engine, app.ctx.tracker_engine, settings.retention_days)),
+            # a refused edit of content/ is logged even when no supervisor is looking
+            ("content check", 5.0, 0.0, lambda: run(app.ctx.content_status.errors)),
+        ]
         if settings.webhook_url:
-            app.ctx.tasks.append(asyncio.ensure_future(webhook_loop(app)))
+            jobs.append(("webhook loop", 1.0, 0.0, lambda: webhook.deliver_due(
+                app.ctx.engine, settings.webhook_url, settings.webhook_secret, app.ctx.http)))
+        app.ctx.tasks = [asyncio.ensure_future(every(*job)) for job in jobs]
 
     @app.before_server_stop
     async def stop(app: Sanic, _loop: Any) -> None:
@@ -219,14 +227,17 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
     return app
 
 
-async def content_loop(app: Sanic, interval: float = 5.0) -> None:
-    """Check content/ now and then, so that a refused edit is logged even when no supervisor is looking."""
+async def every(name: str, seconds: float, first_delay: float, work: Callable[[], Awaitable[Any]]) -> None:
+    """Run `work` now and then until the server stops; a failure is logged, never fatal."""
+    await asyncio.sleep(first_delay)
     while True:
         try:
-            await run(app.ctx.content_status.errors)
+            await work()
+        except asyncio.CancelledError:
+            raise
         except Exception:
-            log.exception("content check failed")
-        await asyncio.sleep(interval)
+            log.exception("%s failed", name)
+        await asyncio.sleep(seconds)
 
 
 async def fetch_context(app: Sanic, case_id: int) -> None:
@@ -256,38 +267,6 @@ async def fetch_context(app: Sanic, case_id: int) -> None:
         app.ctx.context_in_flight.discard(case_id)
 
 
-async def context_loop(app: Sanic) -> None:
-    while True:
-        try:
-            for row in await run(ingest.cases_needing_context, app.ctx.engine):
-                await fetch_context(app, row["id"])
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("context loop")
-        await asyncio.sleep(1.0)
-
-
-async def webhook_loop(app: Sanic) -> None:
-    settings = app.ctx.settings
-    while True:
-        try:
-            await webhook.deliver_due(app.ctx.engine, settings.webhook_url, settings.webhook_secret, app.ctx.http)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("webhook loop")
-        await asyncio.sleep(1.0)
-
-
-async def purge_loop(app: Sanic) -> None:
-    settings = app.ctx.settings
-    await asyncio.sleep(min(5, settings.purge_interval_seconds))
-    while True:
-        try:
-            await run(purge.purge, app.ctx.engine, app.ctx.tracker_engine, settings.retention_days)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("purge failed")
-        await asyncio.sleep(settings.purge_interval_seconds)
+async def retry_missing_context(app: Sanic) -> None:
+    for row in await run(ingest.cases_needing_context, app.ctx.engine):
+        await fetch_context(app, row["id"])
