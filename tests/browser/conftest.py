@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
 import pytest
 
-from tests.support.chat import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -38,30 +35,6 @@ def new_page(browser: Any) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
-
-
-def desk(stack: Stack, method: str, path: str, body: Optional[Any] = None) -> Any:
-    """The counsellor desk's integration API, as an integration would call it."""
-    request = urllib.request.Request(
-        f"{stack.desk_url}{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {stack.desk_token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
-def wait_case(stack: Stack, conversation_id: str, timeout: float = 10, **expected: Any) -> Dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        for case in desk(stack, "GET", "/api/cases")["cases"]:
-            if case["conversation_id"] == conversation_id:
-                last = case
-                if all(case.get(k) == v for k, v in expected.items()):
-                    return case
-        time.sleep(0.2)
-    raise AssertionError(f"no case for {conversation_id} as expected {expected}; last seen: {last}")
 
 
 def stored(page: Any) -> Optional[Dict[str, Any]]:

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
-    ARTIFACTS, AXE, DESKTOP, NEUTRAL_URL, PHONE, STORE_KEY, desk, stored, wait_case,
-)
+from tests.browser.conftest import ARTIFACTS, AXE, DESKTOP, NEUTRAL_URL, PHONE, STORE_KEY, stored
 from tests.support.chat import Stack, http
+from tests.support.desk_api import desk, wait_case
 
 BLACKMAIL = "un mec sur snap me fait du chantage avec une video de moi, il veut 200 euros"
 LIVE_SECONDS = 3000  # ms: what a counsellor writes shows in the widget within this
@@ -183,7 +182,7 @@ def test_quick_exit_leaves_nothing_and_marks_the_case(new_page: Any, stack: Stac
     say(page, "je veux parler à quelqu'un")
     expect(log(page)).to_contain_text("Net Ecoute")
     conversation = session_id(page)
-    wait_case(stack, conversation)
+    wait_case(stack, conversation, timeout=10)
     if how == "button":
         page.get_by_role("button", name="Réduire la discussion").click()  # quick exit shows with the chat closed too
         page.get_by_role("button", name=re.compile("Quitter vite")).click()
@@ -191,7 +190,7 @@ def test_quick_exit_leaves_nothing_and_marks_the_case(new_page: Any, stack: Stac
         page.locator("h1").click()  # focus anywhere in the page
         page.keyboard.press("Escape")
     page.wait_for_url(NEUTRAL_URL)
-    case = wait_case(stack, conversation, user_left=True)
+    case = wait_case(stack, conversation, timeout=10, user_left=True)
     assert case["user_left"] is True
 
     # Back on the helpline's site in the same tab: nothing of the conversation is left.
@@ -230,7 +229,7 @@ def test_counsellor_reply_appears_live_as_a_person_even_after_a_dropped_connecti
     say(page, "je veux parler à quelqu'un")
     expect(log(page)).to_contain_text("Net Ecoute")
     conversation = session_id(page)
-    case = wait_case(stack, conversation)
+    case = wait_case(stack, conversation, timeout=10)
 
     # A counsellor claims the case (what the desk does, docs/handoff.md): a notice says a person joined.
     rasa = f"{stack.url}/conversations/{conversation}"

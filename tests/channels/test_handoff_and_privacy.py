@@ -3,12 +3,9 @@ a refused message reported to the desk, and privacy: no phone number or platform
 the tracker store or the logs."""
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
-import urllib.error
-import urllib.request
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict
 
 import pytest
 
@@ -17,40 +14,16 @@ from tests.channels import test_telegram as telegram
 from tests.channels import test_whatsapp as whatsapp
 from tests.channels.conftest import Channels
 from tests.integration.helpers import says
+from tests.support.desk_api import desk_call, wait_case
 
 PARENT = "Un adulte envoie des messages à ma fille de 12 ans sur Instagram et lui propose de se voir"
 SEEN_IDS = []  # every phone number and platform id the tests used, for the privacy checks
 
 
-def desk(channels: Channels, method: str, path: str, body: Optional[Any] = None) -> Tuple[int, Any]:
-    request = urllib.request.Request(
-        f"{channels.stack.desk_url}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {channels.stack.desk_token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def wait_case(channels: Channels, conversation_id: str, timeout: float = 5.0, **expected: Any) -> Dict[str, Any]:
-    """The case, once it has the expected fields (its context is read from Rasa just after it opens)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        for case in desk(channels, "GET", "/api/cases")[1]["cases"]:
-            if case["conversation_id"] == conversation_id:
-                last = case
-                if all(case.get(k) == v for k, v in expected.items()):
-                    return case
-        time.sleep(0.1)
-    raise AssertionError(f"case for {conversation_id} not as expected {expected}: {last}")
-
-
 def wait_transcript(channels: Channels, case_id: int, text: str, timeout: float = 5.0) -> Dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for entry in desk(channels, "GET", f"/api/cases/{case_id}")[1]["transcript"]:
+        for entry in desk_call(channels.stack, "GET", f"/api/cases/{case_id}")[1]["transcript"]:
             if entry["text"] == text:
                 return entry
         time.sleep(0.1)
@@ -104,12 +77,12 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
     mark = recorder.mark()
     user["say"]("je veux parler à quelqu'un, mon numéro c'est pas la peine")
     says("\n".join(user["sent"](mark)), "Net Ecoute")
-    case = wait_case(channels, user["conversation"], user_role="parent")
+    case = wait_case(channels.stack, user["conversation"], user_role="parent")
     assert case["channel"] == RASA_CHANNEL[name]
 
     # The counsellor's reply goes out through the platform, labelled as from a person.
     mark = recorder.mark()
-    status, answer = desk(channels, "POST", f"/api/cases/{case['id']}/messages",
+    status, answer = desk_call(channels.stack, "POST", f"/api/cases/{case['id']}/messages",
                           {"text": "Bonjour, je suis là. Votre fille va bien ?", "author": "Léa"})
     assert status == 201 and answer["delivered"] is True
     texts = user["sent"](mark)
@@ -124,11 +97,11 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
 
     # A message the platform refuses is reported to the desk as not delivered.
     recorder.fail_next(user["prefix"], 400, times=1)
-    status, answer = desk(channels, "POST", f"/api/cases/{case['id']}/messages", {"text": "Vous êtes là ?", "author": "Léa"})
+    status, answer = desk_call(channels.stack, "POST", f"/api/cases/{case['id']}/messages", {"text": "Vous êtes là ?", "author": "Léa"})
     assert status == 502 and answer["delivered"] is False
     assert wait_transcript(channels, case["id"], "Vous êtes là ?")["delivered"] is False
 
-    desk(channels, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
+    desk_call(channels.stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
 
 
 def test_no_phone_number_or_platform_id_in_the_tracker_store_or_the_logs(channels: Channels) -> None:

@@ -10,42 +10,16 @@ import signal
 import subprocess
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 
 from tests.conftest import CRISIS_GRACE_SECONDS, running_stack
 from tests.support.chat import Stack, http
+from tests.support.desk_api import await_case, desk
 from tests.support.widget_client import WidgetClient
 
 DELIVERY_SECONDS = 2.0  # what a counsellor or user writes reaches the other side within this
-
-
-def desk(stack: Stack, method: str, path: str, body: Optional[Any] = None) -> Any:
-    import json
-    import urllib.request
-
-    request = urllib.request.Request(
-        f"{stack.desk_url}{path}", method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {stack.desk_token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
-# The waits below yield to the event loop, so that the socket.io client keeps working.
-async def wait_case(stack: Stack, conversation_id: str, timeout: float = DELIVERY_SECONDS, **expected: Any) -> Dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        for case in (await asyncio.to_thread(desk, stack, "GET", "/api/cases"))["cases"]:
-            if case["conversation_id"] == conversation_id:
-                last = case
-                if all(case.get(k) == v for k, v in expected.items()):
-                    return case
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"case for {conversation_id} not as expected {expected}: {last}")
 
 
 async def wait_transcript(stack: Stack, case_id: int, text: str, timeout: float = DELIVERY_SECONDS) -> float:
@@ -84,7 +58,7 @@ async def _handoff_scenario(stack: Stack) -> None:
     assert slots["handoff_status"] == "queued" and slots["flow"] == "sextortion"
 
     # The counsellor sees the case with its context, within 2 s.
-    case = await wait_case(stack, conversation_id, status="queued", flow="sextortion")
+    case = await await_case(stack, conversation_id, status="queued", flow="sextortion")
     assert (case["flow"], case["platform"], case["user_role"]) == ("sextortion", "snapchat", "teen")
     assert int(case["age"]) == 14 and case["channel"] == "socketio"
     assert case["trigger_message"] == "je veux parler a quelqu'un"
@@ -110,7 +84,7 @@ async def _handoff_scenario(stack: Stack) -> None:
     count = len(client.messages)
     await client.say("je vais me tuer ce soir", wait_for=0)
     assert len(client.messages) == count
-    alerted = await wait_case(stack, conversation_id, risk_level="critical")
+    alerted = await await_case(stack, conversation_id, risk_level="critical")
     assert alerted["alert"]
     # ... and, with no counsellor answer within the grace period, the emergency answer comes.
     emergency = await client.wait_for(lambda m: "3114" in m.get("text", ""), CRISIS_GRACE_SECONDS + 5)
@@ -145,7 +119,7 @@ async def _reconnect_scenario(stack: Stack) -> None:
     client = WidgetClient(stack.url)
     conversation_id = await client.connect()
     await client.say("je veux parler à un humain")
-    case = await wait_case(stack, conversation_id)
+    case = await await_case(stack, conversation_id)
     resume = dict(client.session)
     await client.disconnect()
 
@@ -176,9 +150,9 @@ def test_quick_exit_is_shown_to_the_counsellor(stack: Stack) -> None:
         client = WidgetClient(stack.url)
         conversation_id = await client.connect()
         await client.say("je peux parler à une vraie personne ?")
-        await wait_case(stack, conversation_id)
+        await await_case(stack, conversation_id)
         await client.sio.emit("quick_exit", {})
-        case = await wait_case(stack, conversation_id, user_left=True)
+        case = await await_case(stack, conversation_id, user_left=True)
         desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "user_left"})
         await client.disconnect()
 
@@ -207,7 +181,7 @@ def test_desk_down_the_user_gets_the_numbers_at_once_and_no_case_is_lost(stack: 
             os.kill(pid, signal.SIGCONT)
         # The case was kept (durable outbox) and reaches the desk once it is back.
         # (the context is read from Rasa just after the case opens)
-        case = await wait_case(stack, conversation_id, timeout=45, trigger_message="je veux parler à un humain maintenant")
+        case = await await_case(stack, conversation_id, timeout=45, trigger_message="je veux parler à un humain maintenant")
         desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})
         await client.disconnect()
 
@@ -234,7 +208,7 @@ def test_logs_never_hold_what_the_user_wrote(stack: Stack) -> None:
         client = WidgetClient(stack.url)
         conversation_id = await client.connect()
         await client.say(f"je veux parler à quelqu'un {marker}")
-        case = await wait_case(stack, conversation_id)
+        case = await await_case(stack, conversation_id)
         await client.say(f"il a mon adresse {marker}", wait_for=0)
         await wait_transcript(stack, case["id"], f"il a mon adresse {marker}")
         desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": f"Je suis là {marker}", "author": "Léa"})
