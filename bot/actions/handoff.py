@@ -21,8 +21,8 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.slots import HANDOFF_STATUS, HUMAN_OFFERED, LANGUAGE
-from bot.content_store import shared_store
 from bot.content_store.hours import Hours, describe_opening
+from bot.content_store.hours import current_hours as counsellor_hours
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +49,6 @@ async def desk_status() -> Optional[Dict[str, Any]]:
     except Exception as error:
         logger.warning("Desk status unavailable: %s", type(error).__name__)
         return None
-
-
-def counsellor_hours() -> Hours:
-    snapshot = shared_store().snapshot()
-    hours = (snapshot.settings if snapshot else {}).get("counsellor_hours")
-    return hours if isinstance(hours, Hours) else Hours()
 
 
 def choose_answer(status: Optional[Dict[str, Any]], hours: Hours, now: dt.datetime, language: str) -> Dict[str, Any]:

@@ -51,6 +51,16 @@ class Hours:
         return None
 
 
+def current_hours() -> Hours:
+    """The counsellors' hours in the content served now; closed all week if the content
+    never loaded (then nobody is promised a quick answer)."""
+    from bot.content_store import shared_store
+
+    snapshot = shared_store().snapshot()
+    hours = (snapshot.settings if snapshot else {}).get("counsellor_hours")
+    return hours if isinstance(hours, Hours) else Hours()
+
+
 def parse_ranges(text: Any) -> Optional[List[Tuple[int, int]]]:
     """'09:00-12:00, 14:00-23:00' -> [(540, 720), (840, 1380)]; None if malformed."""
     if text is None or (isinstance(text, str) and text.strip().lower() in CLOSED_WORDS):

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_addons.policies.code_policy import CodePolicy
 
 CRISIS_ANSWER = "utter_crisis"
 NOT_SAFE_ANSWER = "utter_not_safe"
@@ -123,13 +121,10 @@ def counsellors_on_duty() -> bool:
     """Within the counsellors' opening hours (content/settings.yml). False if unknown."""
     import datetime as dt
 
-    from bot.content_store import shared_store
-    from bot.content_store.hours import Hours
+    from bot.content_store.hours import current_hours
 
     try:
-        snapshot = shared_store().snapshot()
-        hours = (snapshot.settings if snapshot else {}).get("counsellor_hours")
-        return isinstance(hours, Hours) and hours.is_open(dt.datetime.now(dt.timezone.utc))
+        return current_hours().is_open(dt.datetime.now(dt.timezone.utc))
     except Exception:
         return False
 
@@ -152,25 +147,12 @@ def restore_handoff_slot(tracker: DialogueStateTracker, status: Optional[str]) -
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class CrisisPolicy(Policy):
+class CrisisPolicy(CodePolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Above the RulePolicy (6) and the HumanModePolicy (7): on equal confidence the
         # higher priority wins.
         return {"priority": 8}
-
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource
 
     def predict_action_probabilities(
         self,
@@ -191,16 +173,3 @@ class CrisisPolicy(Policy):
         # net must be one too to outrank an active form.
         return self._prediction(probabilities, events=events, is_no_user_prediction=True)
 
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "CrisisPolicy":
-        return cls(config, model_storage, resource, execution_context)
-
-    def persist(self) -> None:
-        """Nothing to save: the policy is code."""

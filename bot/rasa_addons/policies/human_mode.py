@@ -12,40 +12,24 @@ cleared it. The crisis net (CrisisPolicy, higher priority) still reads every mes
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_addons.policies.code_policy import CodePolicy
 from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, handoff_state, restore_handoff_slot
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
-class HumanModePolicy(Policy):
+class HumanModePolicy(CodePolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Above the rules (6) and forms, below the crisis net (8).
         return {"priority": 7}
-
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        return self._resource
 
     def predict_action_probabilities(
         self,
@@ -61,16 +45,3 @@ class HumanModePolicy(Policy):
         probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         return self._prediction(probabilities, events=restore_handoff_slot(tracker, status), is_no_user_prediction=True)
 
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "HumanModePolicy":
-        return cls(config, model_storage, resource, execution_context)
-
-    def persist(self) -> None:
-        """Nothing to save: the policy is code."""
