@@ -80,23 +80,42 @@ def register(app: Sanic) -> None:
         author = body.get("author")
         if not isinstance(author, str) or not author.strip() or len(author) > 40:
             return error(400, "'author' (the counsellor's first name) must be a string of 1 to 40 characters")
+        author = author.strip()
         try:
-            message = await run(case_ops.add_counsellor_message, engine, case_id, author.strip(), body.get("text"),
+            case_ops.check_text(body.get("text"))
+            # Any counsellor message claims a queued case, as the claim button does.
+            claimed_now = await run(case_ops.claim_by_message, engine, case_id, None, author)
+        except case_ops.CaseError as exc:
+            return error(exc.status, ERRORS.get(exc.key, exc.key))
+        rasa_has_the_claim = True
+        if claimed_now:
+            publish(case_id)
+            case = await run(case_ops.get_case, engine, case_id)
+            try:
+                await app.ctx.rasa.claim(case["conversation_id"], author)
+            except RasaUnavailable:  # the message cannot go either: the case waits again
+                rasa_has_the_claim = False
+                await run(case_ops.undo_claim, engine, case_id, None)
+        try:
+            message = await run(case_ops.add_counsellor_message, engine, case_id, author, body.get("text"),
                                 None, "api")
         except case_ops.CaseError as exc:
             return error(exc.status, ERRORS.get(exc.key, exc.key))
-        try:
-            await app.ctx.rasa.send_message(message["conversation_id"], message["text"], message["author"],
-                                            message["message_id"])
-            delivered = True
-        except RasaUnavailable:
-            delivered = False
+        delivered = False
+        if rasa_has_the_claim:
+            try:
+                await app.ctx.rasa.send_message(message["conversation_id"], message["text"], message["author"],
+                                                message["message_id"])
+                delivered = True
+            except RasaUnavailable:
+                pass
         await run(case_ops.mark_delivery, engine, case_id, message["id"], delivered)
         publish(case_id)
         if not delivered:
             return json_response({"error": "the message was NOT delivered: Rasa did not accept it",
                                   "message_id": message["message_id"], "delivered": False}, status=502)
-        return json_response({"message_id": message["message_id"], "delivered": True}, status=201)
+        return json_response({"message_id": message["message_id"], "delivered": True, "claimed": claimed_now},
+                             status=201)
 
     @app.post("/api/cases/<case_id:int>/close")
     async def api_close(request: Request, case_id: int) -> HTTPResponse:

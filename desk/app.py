@@ -14,7 +14,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json as json_response, redirect
 from sqlalchemy import create_engine
 
-from desk import auth, cases as case_ops, content, i18n, ingest, purge, webhook
+from desk import auth, cases as case_ops, closing, content, i18n, ingest, purge, webhook
 from desk.config import Settings
 from desk.content_status import ContentStatus
 from desk.db import init_db, make_engine, run
@@ -210,6 +210,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
              lambda: run(purge.purge, app.ctx.engine, app.ctx.tracker_engine, settings.retention_days)),
             # a refused edit of content/ is logged even when no supervisor is looking
             ("content check", 5.0, 0.0, lambda: run(app.ctx.content_status.errors)),
+            # the counsellors' day ended with cases still queued: tell each person once
+            ("queue closing", settings.closing_check_seconds, 0.0, lambda: tell_queue_closing(app)),
         ]
         if settings.webhook_url:
             jobs.append(("webhook loop", 1.0, 0.0, lambda: webhook.deliver_due(
@@ -265,6 +267,11 @@ async def fetch_context(app: Sanic, case_id: int) -> None:
         log.exception("context for case %s failed", case_id)
     finally:
         app.ctx.context_in_flight.discard(case_id)
+
+
+async def tell_queue_closing(app: Sanic) -> None:
+    snapshot = await run(app.ctx.content_status.store.snapshot)
+    await closing.tell_queued_cases_at_closing(app.ctx.engine, app.ctx.rasa, snapshot, app.ctx.settings.language)
 
 
 async def retry_missing_context(app: Sanic) -> None:

@@ -118,6 +118,43 @@ def claim(engine: Engine, case_id: int, user: Dict[str, Any], now: Optional[floa
         record(conn, user, "claimed", case_id, _conversation(conn, case_id), now=now)
 
 
+def claim_by_message(engine: Engine, case_id: int, user: Optional[Dict[str, Any]], author: str,
+                     now: Optional[float] = None) -> bool:
+    """Any counsellor message claims a queued case, exactly like the claim button: True
+    when this message claimed it (the caller tells Rasa, as for a claim).
+
+    From the pages, the case becomes the writer's; an active case must already be
+    theirs. From the integration API (no account, a first name only), the case becomes
+    active without an account, and an active case takes the message whoever has it.
+    """
+    now = now or time.time()
+    with engine.begin() as conn:
+        won = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status == "queued")
+                           .values(status="active", assigned_to=user["id"] if user else None, claimed_at=now)).rowcount
+        row = conn.execute(select(cases.c.status, cases.c.assigned_to).where(cases.c.id == case_id)).first()
+        if row is None:
+            raise CaseError(404, "case_not_found")
+        if won == 1:
+            record(conn, user, "claimed_by_message" if user else "claimed_api", case_id, _conversation(conn, case_id),
+                   detail=None if user else author, now=now)
+            return True
+        if row.status not in OPEN:
+            raise CaseError(409, "case_closed")
+        if user is not None and row.assigned_to != user["id"]:
+            raise CaseError(409, "not_your_case")
+        return False
+
+
+def undo_claim(engine: Engine, case_id: int, user: Optional[Dict[str, Any]]) -> None:
+    """Rasa could not be told of a claim made by a message: back to the queue, so the desk
+    never shows a case as taken while the bot still answers the person alone."""
+    with engine.begin() as conn:
+        undone = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status == "active")
+                              .values(status="queued", assigned_to=None, claimed_at=None)).rowcount
+        if undone:
+            record(conn, user, "claim_undone", case_id, _conversation(conn, case_id))
+
+
 def _conversation(conn: Connection, case_id: int) -> Optional[str]:
     return conn.execute(select(cases.c.conversation_id).where(cases.c.id == case_id)).scalar()
 

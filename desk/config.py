@@ -56,6 +56,7 @@ class Settings:
     content_dir: Path = ROOT / "content"
     unclaimed_alert_seconds: int = 300
     crisis_grace_seconds: int = 60
+    closing_check_seconds: int = 60  # how often the desk looks for cases still queued at closing time
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -84,4 +85,5 @@ class Settings:
             content_dir=content_dir,
             unclaimed_alert_seconds=_int(env, "DESK_UNCLAIMED_ALERT_SECONDS", 300, 1),
             crisis_grace_seconds=_int(env, "DESK_CRISIS_GRACE_SECONDS", 60, 0),
+            closing_check_seconds=_int(env, "DESK_CLOSING_CHECK_SECONDS", 60, 1),
         )

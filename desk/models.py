@@ -110,6 +110,14 @@ ingested_events = Table(
     Column("received_at", Float, nullable=False),
 )
 
+# A case still queued when the counsellors' day ended: the person was told, once per closing.
+queue_closing_notices = Table(
+    "desk_queue_closing_notices", metadata,
+    Column("case_id", Integer, ForeignKey("desk_cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("closing_at", Float, primary_key=True),  # the end of the opening hours it was about
+    Column("told_at", Float, nullable=False),
+)
+
 webhook_outbox = Table(
     "desk_webhook_outbox", metadata,
     Column("id", Integer, primary_key=True),

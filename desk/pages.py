@@ -293,23 +293,31 @@ def register(app: Sanic) -> None:
 
     @app.post("/cases/<case_id:int>/reply")
     async def reply(request: Request, case_id: int) -> HTTPResponse:
+        """Writing in a queued case claims it (as the claim button does), then sends."""
         user = request.ctx.user
         case = await load_case(request, case_id)
-        if case["status"] == "active" and case["assigned_to"] != user["id"]:
-            return failed(request, case_id, case_ops.CaseError(409, "not_your_case"))
-        if case["status"] == "queued":
-            return failed(request, case_id, case_ops.CaseError(409, "claim_first"))
+        try:
+            case_ops.check_text(_form(request, "text"))
+            claimed_now = await run(case_ops.claim_by_message, engine, case_id, user, user["first_name"])
+        except case_ops.CaseError as error:
+            return failed(request, case_id, error)
+        rasa_has_the_claim = True
+        if claimed_now:
+            changed(case_id)
+            rasa_has_the_claim = await notify_rasa(app.ctx.rasa.claim(case["conversation_id"], user["first_name"]))
+            if not rasa_has_the_claim:  # the message cannot go either: the case waits again
+                await run(case_ops.undo_claim, engine, case_id, user)
         try:
             message = await run(case_ops.add_counsellor_message, engine, case_id, user["first_name"],
                                 _form(request, "text"), user)
         except case_ops.CaseError as error:
             return failed(request, case_id, error)
-        delivered = await notify_rasa(app.ctx.rasa.send_message(case["conversation_id"], message["text"],
-                                                                user["first_name"], message["message_id"]))
+        delivered = rasa_has_the_claim and await notify_rasa(app.ctx.rasa.send_message(
+            case["conversation_id"], message["text"], user["first_name"], message["message_id"]))
         await run(case_ops.mark_delivery, engine, case_id, message["id"], delivered)
         changed(case_id)
         if delivered:
-            return done(request, case_id, "sent", delivered=True)
+            return done(request, case_id, "sent", delivered=True, claimed=claimed_now)
         return done(request, case_id, "not_delivered", status=502, delivered=False)
 
     @app.post("/cases/<case_id:int>/notes")

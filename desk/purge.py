@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import bindparam, delete, inspect, select, text, update
 from sqlalchemy.engine import Engine
 
-from desk.models import audit, cases, ingested_events, messages, notes, webhook_outbox
+from desk.models import audit, cases, ingested_events, messages, notes, queue_closing_notices, webhook_outbox
 
 log = logging.getLogger("desk.purge")
 
@@ -26,6 +26,7 @@ def purge(engine: Engine, tracker_engine: Optional[Engine], retention_days: int,
             conn.execute(delete(messages).where(messages.c.case_id.in_(chunk)))
             conn.execute(delete(notes).where(notes.c.case_id.in_(chunk)))
             conn.execute(delete(webhook_outbox).where(webhook_outbox.c.case_id.in_(chunk)))
+            conn.execute(delete(queue_closing_notices).where(queue_closing_notices.c.case_id.in_(chunk)))
             # Keep who did what and when; drop what pointed at the conversation.
             conn.execute(update(audit).where(audit.c.case_id.in_(chunk)).values(conversation_id=None, detail=None))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))

@@ -63,14 +63,29 @@ class RasaClient:
                          {"output_channel": "latest", "execute_side_effects": "true"}, body)
 
     async def claim(self, conversation_id: str, first_name: str) -> None:
-        """Claim and transfer: the bot stays quiet, the user is told a person joined."""
-        await self._set_slots(conversation_id, [("handoff_status", "active"), ("counsellor_name", first_name)])
+        """Claim and transfer: the bot stays quiet, the user is told a person joined.
+
+        The bot may have been in the middle of its questions (it answers while the case
+        is queued): the claim ends them, so that after the case is closed the bot does
+        not come back with a stale question."""
+        await self._call("POST", self._url(conversation_id, "tracker/events"), {}, ENDS_THE_QUESTIONS + [
+            _slot("handoff_status", "active"), _slot("counsellor_name", first_name), _slot("handoff_wait_minutes", None)])
         await self._call("POST", self._url(conversation_id, "execute"), {"output_channel": "latest"},
                          {"name": "utter_handoff_joined"})
 
     async def requeue(self, conversation_id: str) -> None:
-        """Back to the queue (not in the contract's list; the bot stays quiet while queued)."""
-        await self._set_slots(conversation_id, [("handoff_status", "queued"), ("counsellor_name", None)])
+        """Back to the queue: the bot answers again, with the queue line (no estimate any more)."""
+        await self._set_slots(conversation_id, [("handoff_status", "queued"), ("counsellor_name", None),
+                                                ("handoff_wait_minutes", None)])
+
+    async def tell_queue_closing(self, conversation_id: str, text: str) -> None:
+        """The counsellors' day ends with the case still queued: the person is told (a
+        `system` message through their channel, like a counsellor's), the case stays
+        queued and the bot goes on answering; the wait estimated earlier no longer holds."""
+        await self._call("POST", self._url(conversation_id, "tracker/events"),
+                         {"output_channel": "latest", "execute_side_effects": "true"},
+                         [_slot("handoff_wait_minutes", None),
+                          {"event": "bot", "text": text, "metadata": {"sender": "system"}}])
 
     async def close_conversation(self, conversation_id: str) -> None:
         await self._set_slots(conversation_id, [("handoff_status", "closed")])
@@ -84,4 +99,12 @@ class RasaClient:
 
     async def _set_slots(self, conversation_id: str, slots: List[Any]) -> None:
         await self._call("POST", self._url(conversation_id, "tracker/events"), {},
-                         [{"event": "slot", "name": name, "value": value} for name, value in slots])
+                         [_slot(name, value) for name, value in slots])
+
+
+def _slot(name: str, value: Any) -> Dict[str, Any]:
+    return {"event": "slot", "name": name, "value": value}
+
+
+# No active form, no pending question (Rasa's ActiveLoop(None) and requested_slot).
+ENDS_THE_QUESTIONS: List[Dict[str, Any]] = [{"event": "active_loop", "name": None}, _slot("requested_slot", None)]

@@ -7,6 +7,9 @@ the desk is down is not lost) and tells the person honestly what happens next:
 - on duty but nobody online yet: someone will answer as soon as possible;
 - outside opening hours: when counsellors are back, and the 24/7 numbers for now;
 - desk unreachable: the helpline's phone and chat and the emergency numbers at once.
+The estimated wait, when the desk gave one, is kept in `handoff_wait_minutes`: while the
+case is queued the bot goes on answering, each turn opening with a line saying a person
+is coming, with that wait (content NLG).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.slots import HANDOFF_STATUS, HUMAN_OFFERED, LANGUAGE
+from bot.actions.slots import HANDOFF_STATUS, HANDOFF_WAIT, HUMAN_OFFERED, LANGUAGE
 from bot.content_store.hours import Hours, describe_opening
 from bot.content_store.hours import current_hours as counsellor_hours
 
@@ -73,8 +76,12 @@ class ActionRequestHuman(Action):
         now = dt.datetime.now(dt.timezone.utc)
         hours = counsellor_hours()
         status = await desk_status() if hours.is_open(now) else None
-        dispatcher.utter_message(**choose_answer(status, hours, now, language))
-        events: List[Dict[str, Any]] = [SlotSet(HANDOFF_STATUS, "queued"), SlotSet(HUMAN_OFFERED, True), SlotSet(FEEDBACK, None)]
+        answer = choose_answer(status, hours, now, language)
+        dispatcher.utter_message(**answer)
+        events: List[Dict[str, Any]] = [
+            SlotSet(HANDOFF_STATUS, "queued"), SlotSet(HANDOFF_WAIT, answer.get("wait_minutes")),
+            SlotSet(HUMAN_OFFERED, True), SlotSet(FEEDBACK, None),
+        ]
         if tracker.active_loop.get("name"):
             events.insert(0, ActiveLoop(None))  # the questions stop: a person takes over
         return events

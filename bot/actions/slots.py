@@ -8,9 +8,9 @@ LANGUAGE = "language"
 PLATFORM = "platform"
 AGE = "age"
 HANDOFF_STATUS = "handoff_status"
+# The desk's estimated wait when the case was queued (None when unknown); the queue line uses it.
+HANDOFF_WAIT = "handoff_wait_minutes"
 SKIPPED = "skipped_slots"
 HUMAN_OFFERED = "human_offered"
 REQUESTED = "requested_slot"
 
-# Answers that belong to one flow and are asked again when a new flow starts.
-PER_FLOW_ANSWERS = ("safe_now", "paid", "posted", "deadline", "meeting_proposed", "school_involved", "can_login", SKIPPED)

@@ -86,9 +86,11 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
                           {"text": "Bonjour, je suis là. Votre fille va bien ?", "author": "Léa"})
     assert status == 201 and answer["delivered"] is True
     texts = user["sent"](mark)
-    assert texts == ["Léa (Net Ecoute) : Bonjour, je suis là. Votre fille va bien ?"]
+    # Writing claimed the queued case: first the notice that a person joined, then the message.
+    assert len(texts) == 2 and "a rejoint la conversation" in texts[0]
+    assert texts[1] == "Léa (Net Ecoute) : Bonjour, je suis là. Votre fille va bien ?"
 
-    # The parent's answer reaches the desk; the bot stays quiet.
+    # The case is active now: the parent's answer reaches the desk; the bot stays quiet.
     mark = recorder.mark()
     user["say"]("oui elle est avec moi")
     wait_transcript(channels, case["id"], "oui elle est avec moi")

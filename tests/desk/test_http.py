@@ -76,12 +76,30 @@ def test_context_is_fetched_later_when_rasa_was_down(desk, fake_rasa):
     wait_until(lambda: desk.api("GET", f"/api/cases/{case_id}").json()["flow"] == "sextortion", 15, "retried context")
 
 
+CLAIM_EVENTS = [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None},
+                {"event": "slot", "name": "handoff_status", "value": "active"}]
+
+
+def claim_sent(fake_rasa, conversation, first_name):
+    """The claim, as the claim button sends it: questions ended, active, the name, then utter_handoff_joined."""
+    calls = [(r["tail"], r["json"]) for r in fake_rasa.calls(conversation, "POST")]
+    expected = CLAIM_EVENTS + [{"event": "slot", "name": "counsellor_name", "value": first_name},
+                               {"event": "slot", "name": "handoff_wait_minutes", "value": None}]
+    index = calls.index(("tracker/events", expected))
+    assert calls[index + 1] == ("execute", {"name": "utter_handoff_joined"})
+    return index
+
+
 def test_api_reply_and_close_reach_rasa_in_the_contract_format(desk, fake_rasa):
     case_id, conversation = open_case(desk, fake_rasa)
     response = desk.api("POST", f"/api/cases/{case_id}/messages", json={"text": "Bonjour, ici Léa.", "author": "Léa"})
     assert response.status_code == 201, response.text
+    assert response.json()["claimed"] is True  # a message on a queued case claims it
+    assert desk.api("GET", f"/api/cases/{case_id}").json()["status"] == "active"
+    claimed_at = claim_sent(fake_rasa, conversation, "Léa")
     message_id = response.json()["message_id"]
-    sent = fake_rasa.wait_for(lambda: [r for r in fake_rasa.calls(conversation, "POST") if r["tail"] == "tracker/events"])
+    sent = [r for r in fake_rasa.calls(conversation, "POST") if r["query"].get("execute_side_effects")]
+    assert fake_rasa.calls(conversation, "POST").index(sent[0]) > claimed_at + 1  # the claim first
     assert sent[0]["query"] == {"output_channel": "latest", "execute_side_effects": "true", "token": fake_rasa.token}
     assert sent[0]["json"] == [{"event": "bot", "text": "Bonjour, ici Léa.",
                                 "metadata": {"sender": "counsellor", "author": "Léa", "message_id": message_id}}]
@@ -120,6 +138,8 @@ def test_undelivered_message_is_reported_and_kept(desk, fake_rasa):
     assert "NOT delivered" in response.json()["error"]
     transcript = desk.api("GET", f"/api/cases/{case_id}").json()["transcript"]
     assert [m for m in transcript if m["text"] == "Tu es là ?"][0]["delivered"] is False
+    # Rasa could not be told of the claim: the case waits again rather than look taken.
+    assert desk.api("GET", f"/api/cases/{case_id}").json()["status"] == "queued"
 
 
 BAD_BODIES = [
@@ -279,11 +299,8 @@ def test_counsellor_flow_through_the_pages(desk, fake_rasa):
     assert results[loser].json()["notice"] == "already_claimed"
     browser = lea if winner == "lea" else leo
     first_name = "Léa" if winner == "lea" else "Léo"
-    claim_calls = fake_rasa.wait_for(lambda: [r for r in fake_rasa.calls(conversation, "POST") if r["tail"] == "execute"])
-    assert claim_calls[0]["json"] == {"name": "utter_handoff_joined"}
-    slots = [r["json"] for r in fake_rasa.calls(conversation, "POST") if r["tail"] == "tracker/events"][0]
-    assert slots == [{"event": "slot", "name": "handoff_status", "value": "active"},
-                     {"event": "slot", "name": "counsellor_name", "value": first_name}]
+    fake_rasa.wait_for(lambda: [r for r in fake_rasa.calls(conversation, "POST") if r["tail"] == "execute"])
+    assert claim_sent(fake_rasa, conversation, first_name) == 0
 
     other = leo if winner == "lea" else lea
     refused = other.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "moi aussi"}, timeout=5,
@@ -299,6 +316,32 @@ def test_counsellor_flow_through_the_pages(desk, fake_rasa):
     assert close.status_code == 303 and "notice=closed" in close.headers["Location"]
     audit = logged_in(desk, "sam").get("/audit")
     assert f"#{case_id}" in audit.text and "Je suis là" not in audit.text
+
+
+def test_writing_in_a_queued_case_claims_it(desk, fake_rasa):
+    case_id, conversation = open_case(desk, fake_rasa)
+    lea, leo = logged_in(desk, "lea"), logged_in(desk, "leo")
+    assert 'id="reply-form"' in lea.get(f"/cases/{case_id}").text  # no need to claim first
+    reply = lea.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "Bonjour, je suis Léa."}, timeout=10,
+                          headers={"X-CSRF-Token": lea.csrf, "X-Requested-With": "fetch"})
+    assert reply.status_code == 200 and reply.json()["delivered"] is True and reply.json()["claimed"] is True
+    case = desk.api("GET", f"/api/cases/{case_id}").json()
+    assert case["status"] == "active" and case["assigned_to"] == "Léa"
+    # Rasa hears the claim exactly as from the claim button (the bot goes quiet, any question
+    # in progress ends), then the message.
+    claimed_at = claim_sent(fake_rasa, conversation, "Léa")
+    calls = fake_rasa.calls(conversation, "POST")
+    assert calls[claimed_at + 2]["json"][0]["text"] == "Bonjour, je suis Léa."
+    # The case is Léa's now: Léo cannot write in it; Léa's next message claims nothing.
+    refused = leo.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "moi aussi"}, timeout=5,
+                            headers={"X-CSRF-Token": leo.csrf, "X-Requested-With": "fetch"})
+    assert refused.status_code == 409 and refused.json()["notice"] == "not_your_case"
+    again = lea.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "Tu es là ?"}, timeout=10,
+                          headers={"X-CSRF-Token": lea.csrf, "X-Requested-With": "fetch"})
+    assert again.json()["claimed"] is False
+    assert [r["tail"] for r in fake_rasa.calls(conversation, "POST")].count("execute") == 1
+    audit = logged_in(desk, "sam").get("/audit").text
+    assert "a pris en charge en écrivant" in audit
 
 
 def test_user_text_is_escaped_in_the_case_page(desk, fake_rasa):

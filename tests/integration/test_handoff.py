@@ -1,6 +1,7 @@
 """The live handoff end to end, over the widget's socket.io channel with a real
-socket.io client: the bot hands over, a counsellor answers through the desk API, the
-bot stays quiet, the crisis net still alerts, the human mode survives a new session
+socket.io client: the bot hands over and keeps answering while the case is queued (with
+the queue line), a counsellor's message claims the case, the bot stays quiet, the
+crisis net still alerts, the human mode survives a new session
 and a restart, the case is closed and the bot takes over again."""
 from __future__ import annotations
 
@@ -65,13 +66,20 @@ async def _handoff_scenario(stack: Stack) -> None:
     detail = desk(stack, "GET", f"/api/cases/{case['id']}")
     assert any("chantage" in m["text"] for m in detail["transcript"] if m["sender"] == "user")
 
-    # The counsellor's reply reaches the widget within 2 s, labelled as from a person.
+    # Queued: nobody answers yet, so the bot does, each turn opening with the queue line.
+    waiting = await client.say("c'est quoi les horaires du 3018 ?")
+    assert waiting and "va te répondre ici" in waiting[0]["text"] and "23h" in joined(waiting)
+
+    # The counsellor's reply (no claim button) claims the case and reaches the widget within
+    # 2 s, labelled as from a person, after the notice that a person joined.
     started = time.monotonic()
     desk(stack, "POST", f"/api/cases/{case['id']}/messages", {"text": "Bonjour, je suis Léa. Je suis là.", "author": "Léa"})
     reply = await client.wait_for(lambda m: m.get("sender") == "counsellor", DELIVERY_SECONDS)
     to_user = time.monotonic() - started
     assert to_user < DELIVERY_SECONDS
     assert reply["author"] == "Léa" and reply["text"] == "Bonjour, je suis Léa. Je suis là."
+    assert any(m.get("notice") == "person_joined" for m in client.messages)
+    assert tracker_slots(stack, conversation_id)["handoff_status"] == "active"
 
     # The bot stays quiet; what the user writes reaches the desk within 2 s.
     quiet = await client.say("il veut 200 euros avant ce soir", wait_for=0)
@@ -95,7 +103,7 @@ async def _handoff_scenario(stack: Stack) -> None:
         http("POST", f"{stack.url}/conversations/{conversation_id}/tracker/events?token={stack.token}", reset)
         assert tracker_slots(stack, conversation_id)["handoff_status"] is None
         assert await client.say("allo ?", wait_for=0) == []
-        assert tracker_slots(stack, conversation_id)["handoff_status"] in ("queued", "active")
+        assert tracker_slots(stack, conversation_id)["handoff_status"] == "active"
 
     # Closing: the bot says so, gives the numbers, asks one optional question, then resumes.
     desk(stack, "POST", f"/api/cases/{case['id']}/close", {"outcome": "information_given"})

@@ -1,4 +1,5 @@
-"""The handoff on the Rasa side: registry, event broker, human mode, opening hours,
+"""The handoff on the Rasa side: registry, event broker, human mode (quiet only while a
+counsellor has the conversation), the queue line, the channel guard, opening hours,
 the socket.io session outbox, and the action that opens a case."""
 from __future__ import annotations
 
@@ -64,6 +65,12 @@ def test_messages_reach_the_desk_only_while_a_person_has_the_conversation(regist
     assert registry.status("c1") == "queued"
     forwarded = broker.translate(user("vous êtes là ?"))
     assert forwarded["type"] == "user" and forwarded["text"] == "vous êtes là ?" and forwarded["channel"] == "socketio"
+    # Queued: the case is open (the desk reads along) but nobody has it yet, so the bot answers.
+    assert registry.case_open("c1") and not registry.in_human_mode("c1")
+    answered = broker.translate({"sender_id": "c1", "event": "bot", "text": "Voici quoi faire", "timestamp": 3.0})
+    assert answered["type"] == "bot" and answered["sender"] == "bot"
+    broker.translate(slot("handoff_status", "active"))
+    assert registry.in_human_mode("c1")
     broker.translate(slot("handoff_status", "closed"))
     assert not registry.in_human_mode("c1")
     assert broker.translate(user("merci")) is None
@@ -86,6 +93,10 @@ def test_a_crisis_during_a_handoff_alerts_the_counsellor(registry: Registry) -> 
     broker.translate(slot("crisis_type", "suicide"))
     outside = broker.translate(slot("risk_level", "critical"))
     assert outside["type"] == "risk" and outside["alert"] is False and watchdog.alerts == []
+    # Queued: the bot answers the crisis itself, at once; nothing to wait for.
+    broker.translate(slot("handoff_status", "queued"))
+    queued = broker.translate(slot("risk_level", "critical"))
+    assert queued["alert"] is False and watchdog.alerts == []
     broker.translate(slot("handoff_status", "active"))
     during = broker.translate(slot("risk_level", "critical"))
     assert during["alert"] is True and during["crisis_type"] == "suicide" and watchdog.alerts == ["c1"]
@@ -190,29 +201,43 @@ def test_a_crisis_during_a_handoff_is_silent_but_critical(registry: Registry) ->
     assert next_crisis_action(rasa_tracker("greet"), human_mode=True) is None
 
 
-def test_the_human_mode_policy_keeps_the_bot_quiet(registry: Registry, agent, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    from bot.rasa_addons.policies import crisis_policy
+def small_domain():  # noqa: ANN201
+    from rasa.shared.core.domain import Domain
+
+    return Domain.from_dict({"intents": ["greet", "sextortion", "crisis"], "actions": ["action_request_human"],
+                             "slots": {"handoff_status": {"type": "text", "mappings": [{"type": "custom"}]}},
+                             "responses": {"utter_crisis": [{"text": "3114"}]}})
+
+
+def test_the_bot_is_quiet_only_while_a_counsellor_has_the_conversation(registry: Registry) -> None:
+    from bot.rasa_addons.policies.crisis_policy import CrisisPolicy, bot_is_quiet
     from bot.rasa_addons.policies.human_mode import HumanModePolicy
 
-    domain = agent.domain
+    domain = small_domain()
     policy = HumanModePolicy.__new__(HumanModePolicy)
     policy.priority = 7
 
-    def predict(status: str, on_duty: bool, slots: Optional[List] = None):  # noqa: ANN202
+    def predict(status: Optional[str], intent: str = "sextortion", slots: Optional[List] = None):  # noqa: ANN202
         registry.set_status("c1", status)
-        monkeypatch.setattr(crisis_policy, "counsellors_on_duty", lambda: on_duty)
-        return HumanModePolicy.predict_action_probabilities(policy, rasa_tracker("sextortion", slots), domain)
+        return HumanModePolicy.predict_action_probabilities(policy, rasa_tracker(intent, slots), domain)
 
-    for status in ("queued", "active"):
-        prediction = predict(status, on_duty=True)
-        assert domain.action_names_or_texts[prediction.max_confidence_index] == ACTION_LISTEN_NAME
-        assert prediction.is_no_user_prediction
-        assert [(e.key, e.value) for e in prediction.events] == [("handoff_status", status)]  # put back after a restart
-    # A person who took the case keeps it at night; a case waiting for the morning does not silence the bot.
-    assert max(predict("active", on_duty=False).probabilities) == 1.0
-    off_hours = predict("queued", False, [SlotSet("handoff_status", "queued")])
-    assert max(off_hours.probabilities) == 0.0 and off_hours.events == []
-    assert max(predict("closed", on_duty=True).probabilities) == 0.0
+    assert [bot_is_quiet(s) for s in (None, "queued", "active", "closed")] == [False, False, True, False]
+    active = predict("active")
+    assert domain.action_names_or_texts[active.max_confidence_index] == ACTION_LISTEN_NAME
+    assert active.is_no_user_prediction
+    assert [(e.key, e.value) for e in active.events] == [("handoff_status", "active")]  # put back after a restart
+    # Queued, day or night: nobody answers yet, so the bot does (the slot is put back for the queue line).
+    queued = predict("queued")
+    assert max(queued.probabilities) == 0.0 and [(e.key, e.value) for e in queued.events] == [("handoff_status", "queued")]
+    assert predict("queued", slots=[SlotSet("handoff_status", "queued")]).events == []
+    assert max(predict("closed").probabilities) == 0.0
+
+    # A crisis while queued gets the emergency answer at once, from the bot itself.
+    crisis = CrisisPolicy.__new__(CrisisPolicy)
+    crisis.priority = 8
+    registry.set_status("c1", "queued")
+    answer = CrisisPolicy.predict_action_probabilities(crisis, rasa_tracker("crisis"), domain)
+    assert domain.action_names_or_texts[answer.max_confidence_index] == "utter_crisis"
 
 
 # ---- opening hours ----
@@ -267,6 +292,25 @@ def test_what_the_person_is_told_depends_on_hours_and_the_desk() -> None:
 def sdk_tracker(slots: Dict[str, Any], intent: str = "talk_to_human", loop: Optional[str] = None) -> Tracker:
     return Tracker("c1", slots, {"intent": {"name": intent}, "text": "…"}, [], False, None,
                    {"name": loop} if loop else {}, "action_listen")
+
+
+def test_request_human_keeps_the_wait_for_the_queue_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.actions.handoff.counsellor_hours", lambda: hours(**{d: "00:00-24:00" for d in (
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")}))
+
+    async def desk_answers() -> Dict[str, Any]:
+        return {"counsellors_online": 2, "estimated_wait_minutes": 7}
+
+    monkeypatch.setattr("bot.actions.handoff.desk_status", desk_answers)
+    events = asyncio.run(ActionRequestHuman().run(CollectingDispatcher(), sdk_tracker({"language": "fr"}), {}))
+    assert {e.get("name"): e.get("value") for e in events if e["event"] == "slot"}["handoff_wait_minutes"] == 7
+
+    async def desk_down() -> None:
+        return None
+
+    monkeypatch.setattr("bot.actions.handoff.desk_status", desk_down)
+    events = asyncio.run(ActionRequestHuman().run(CollectingDispatcher(), sdk_tracker({"language": "fr"}), {}))
+    assert {e.get("name"): e.get("value") for e in events if e["event"] == "slot"}["handoff_wait_minutes"] is None
 
 
 def test_request_human_queues_the_case_and_stops_the_questions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,8 +5,9 @@
   anything else is read as plain text.
 - A turn always gets an answer: if the assistant failed (action server down or
   frozen, an exception) or said nothing, the safety message with the helpline and
-  emergency numbers is added. The one exception is a conversation with a counsellor
-  (human mode), where the bot is meant to be quiet.
+  emergency numbers is added. The one exception is a conversation a counsellor has
+  (`handoff_status` active), where the bot is meant to be quiet; a conversation whose
+  case is only queued is answered by the bot, so silence there is a failure too.
 """
 from __future__ import annotations
 
@@ -79,16 +80,18 @@ async def safety_message(agent: Any, sender_id: str, metadata: Optional[Dict[str
 
 
 async def _with_a_person(agent: Any, sender_id: str) -> bool:
-    from bot.rasa_addons.handoff.registry import HUMAN_STATUSES, shared_registry
+    """A counsellor has the conversation (`active`), so the bot's silence is on purpose."""
+    from bot.rasa_addons.handoff.registry import HUMAN_MODE, shared_registry
 
     try:
-        if shared_registry().in_human_mode(sender_id):
-            return True
+        status = shared_registry().status(sender_id)
+        if status is not None:
+            return status == HUMAN_MODE
     except Exception:
         logger.exception("Could not read the handoff registry")
     try:
         tracker = await agent.tracker_store.retrieve(sender_id)
-        return tracker is not None and tracker.get_slot("handoff_status") in HUMAN_STATUSES
+        return tracker is not None and tracker.get_slot("handoff_status") == HUMAN_MODE
     except Exception:
         return False
 

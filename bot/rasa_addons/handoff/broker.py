@@ -3,7 +3,8 @@
 Rasa calls `publish` for every new tracker event of every conversation. This broker
 keeps the handoff registry up to date, and forwards to the desk only what the desk
 needs (docs/handoff.md): handoff and risk changes of any conversation, and the
-messages of conversations that are with a person. Everything else never leaves Rasa.
+messages of conversations with an open case (queued or active: the counsellor who
+claims it reads what the bot said meanwhile). Everything else never leaves Rasa.
 
 Events go through a durable outbox (SQLite) and are retried until the desk accepts
 them, so a case opened while the desk is down reaches it when it is back. The
@@ -24,7 +25,7 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.rasa_addons.handoff.registry import HUMAN_STATUSES, Registry, shared_registry
+from bot.rasa_addons.handoff.registry import Registry, shared_registry
 from bot.rasa_addons.handoff.watchdog import CrisisWatchdog
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class DeskEventBroker(EventBroker):
             )
         if kind == "slot" and event.get("name") == FEEDBACK_SLOT and event.get("value"):
             return dict(base, type="feedback", value=event.get("value"))
-        if kind in ("user", "bot") and self.registry.status(conversation_id) in HUMAN_STATUSES:
+        if kind in ("user", "bot") and self.registry.case_open(conversation_id):
             if kind == "user":
                 return dict(base, type="user", text=event.get("text") or "")
             metadata = event.get("metadata") or {}

@@ -1,4 +1,4 @@
-"""Which conversations are with a person right now.
+"""Which conversations have an open case, and which are with a counsellor right now.
 
 Rasa's own pause (`ConversationPaused`) is cleared by a new session and by `/restart`,
 so the handoff state is kept here as well, outside the tracker: a small SQLite table
@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 from typing import Optional
 
-HUMAN_STATUSES = ("queued", "active")
+# A case is open (the desk receives the conversation's messages) while queued or active;
+# the bot is quiet (human mode) only while active: a counsellor has the conversation.
+OPEN_STATUSES = ("queued", "active")
+HUMAN_MODE = "active"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS human_mode (
     conversation_id TEXT PRIMARY KEY,
@@ -78,7 +81,12 @@ class Registry:
         return status
 
     def in_human_mode(self, conversation_id: str) -> bool:
-        return self.status(conversation_id) in HUMAN_STATUSES
+        """A counsellor has the conversation (`active`): the bot is quiet."""
+        return self.status(conversation_id) == HUMAN_MODE
+
+    def case_open(self, conversation_id: str) -> bool:
+        """Queued or active: the desk receives the conversation's messages."""
+        return self.status(conversation_id) in OPEN_STATUSES
 
     def set_status(self, conversation_id: str, status: Optional[str]) -> None:
         with self._lock, self._connect() as db:

@@ -1,4 +1,7 @@
-"""A crisis typed while a person handles the conversation.
+"""A crisis typed while a counsellor has the conversation (`active`).
+
+(While the case is only `queued`, the bot is not quiet: the crisis net answers at once,
+so there is nothing to wait for.)
 
 The counsellor is alerted at once (the desk shows the risk event). If no counsellor
 message reaches the user within the grace period (60 s by default), the emergency
@@ -55,8 +58,9 @@ class CrisisWatchdog:
     async def _check(self, conversation_id: str, alert_at: float) -> None:
         self._timers.pop(conversation_id, None)
         registry = self.registry
-        if registry is None or not registry.in_human_mode(conversation_id):
-            return  # closed meanwhile: the bot has the conversation again
+        if registry is None or not registry.case_open(conversation_id):
+            return  # closed meanwhile: the closing message gave the numbers
+        # Still active, or handed back to the queue since: either way nobody answered the crisis.
         answered_at = registry.last_counsellor_at(conversation_id)
         if answered_at is not None and answered_at >= alert_at:
             return

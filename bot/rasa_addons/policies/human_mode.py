@@ -1,14 +1,14 @@
-"""While a person has the conversation, the bot stays quiet.
+"""While a counsellor has the conversation, the bot stays quiet.
 
-(A case queued outside the counsellors' opening hours is the exception: the bot goes
-on helping until the morning; see crisis_policy.bot_is_quiet.)
-
-A conversation whose case is queued or active belongs to the counsellor: after each
+Only while the case is `active` (a counsellor claimed it, or wrote in it): after each
 user message this policy predicts only `action_listen`, so no rule, form or story
-answers over the counsellor. It does not rely on Rasa's `ConversationPaused`, which a
-new session and `/restart` clear: the state comes from the handoff registry
-(handoff/registry.py) and the slot is put back if a new session or a restart
-cleared it. The crisis net (CrisisPolicy, higher priority) still reads every message.
+answers over the counsellor. While the case is merely `queued` nobody answers yet, so
+the bot goes on helping (crisis_policy.bot_is_quiet; the content NLG opens each turn
+with a line saying a person is coming). It does not rely on Rasa's
+`ConversationPaused`, which a new session and `/restart` clear: the state comes from
+the handoff registry (handoff/registry.py) and the slot is put back (queued or active)
+if a new session or a restart cleared it. The crisis net (CrisisPolicy, higher
+priority) still reads every message.
 """
 from __future__ import annotations
 
