@@ -1,7 +1,7 @@
-"""The rasa-sdk action server: decisions only; every text comes from content/ via Rasa's NLG.
+"""The rasa-sdk action server: only what needs the outside world; every text comes from content/ via Rasa's NLG.
 
-flows.py   start a flow, give its steps (content/flows/*.yml)
-risk.py    keep risk_level and its reasons
-forms.py   the guided questions: skipping, ages, platforms
-handoff.py hand the conversation to a counsellor; the feedback question after it
+handoff.py hand the conversation to a counsellor (asks the desk's status); the feedback question after it
+
+The guided flows, the risk level and the crisis net run inside Rasa (bot/rasa_addons/policies/),
+so that they still work when this server is down.
 """

@@ -40,10 +40,20 @@ class FlowStep:
 
 
 @dataclass(frozen=True)
+class FlowQuestion:
+    """A question the flow may ask (response utter_ask_<slot>), when its `when` matches."""
+
+    slot: str
+    when: Dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Flow:
     name: str
     steps: List[FlowStep]
     file: str
+    urgent: str = ""  # the flow's first answer: the most urgent steps, at once
+    questions: List[FlowQuestion] = field(default_factory=list)  # in the order they are asked
 
 
 @dataclass

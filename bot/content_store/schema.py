@@ -9,7 +9,7 @@ import re
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.content_store.errors import ContentError
-from bot.content_store.model import AUDIENCES, LANGUAGES, Button, Flow, FlowStep, Response, Variant
+from bot.content_store.model import AUDIENCES, LANGUAGES, Button, Flow, FlowQuestion, FlowStep, Response, Variant
 from bot.content_store.render import HELPLINE_FIELDS, PLACEHOLDER, PLATFORM_FIELDS, RUNTIME_FIELDS
 from bot.safety.lexicon import CRISIS_PRIORITY, Lexicon, PatternError, compile_pattern
 from bot.safety.normalize import fold
@@ -21,7 +21,12 @@ WHEN_SPECIAL = ("age_below", "age_at_least")
 KNOWN_SLOTS = (
     "flow", "risk_level", "user_role", "language", "platform", "age", "handoff_status",
     "crisis_type", "safe_now", "safe_at_home", "paid", "posted", "deadline", "meeting_proposed",
-    "school_involved", "can_login", "impersonation", "hate_motivated",
+    "school_involved", "can_login", "impersonation", "hate_motivated", "wellbeing",
+)
+# The facts a flow can ask about (each has its question utter_ask_<slot> in content/responses/questions.yml).
+QUESTION_SLOTS = (
+    "wellbeing", "safe_now", "age", "platform", "paid", "posted", "deadline", "meeting_proposed",
+    "school_involved", "can_login",
 )
 
 
@@ -217,9 +222,31 @@ def compile_flow(data: Any, checker: Checker, flows: Dict[str, Flow]) -> None:
         if not checker.mapping(step, ("steps", i), "une étape") or not checker.text(step.get("response"), ("steps", i, "response"), "response"):
             continue
         steps.append(FlowStep(step["response"], _when(checker, step.get("when"), ("steps", i, "when"))))
+    urgent = data.get("urgent")
+    if not checker.text(urgent, ("urgent",), "urgent (la première réponse du parcours, ex. utter_sextortion_urgent)"):
+        return
+    questions = _questions(checker, data.get("questions"))
     if name in flows:
         checker.error(("flow",), f"le parcours {name} est déjà défini dans {flows[name].file}")
-    flows[name] = Flow(name, steps, checker.file)
+    flows[name] = Flow(name, steps, checker.file, urgent=urgent, questions=questions)
+
+
+def _questions(checker: Checker, data: Any) -> List[FlowQuestion]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        checker.error(("questions",), "questions doit être une liste (- ask: age)")
+        return []
+    questions = []
+    for i, item in enumerate(data):
+        path = ("questions", i)
+        if not checker.mapping(item, path, "une question") or not checker.text(item.get("ask"), path + ("ask",), "ask"):
+            continue
+        if item["ask"] not in QUESTION_SLOTS:
+            checker.error(path + ("ask",), f"« {item['ask']} » n'est pas une question connue (choix : {', '.join(QUESTION_SLOTS)})")
+            continue
+        questions.append(FlowQuestion(item["ask"], _when(checker, item.get("when"), path + ("when",))))
+    return questions
 
 
 PHONE = re.compile(r"^(?:\d{2,6}|\d{3} \d{3}|0\d(?: ?\d{2}){4})$")
@@ -343,3 +370,8 @@ def check_flow_references(flows: Dict[str, Flow], responses: Dict[str, Response]
         for i, step in enumerate(flow.steps):
             if step.response not in responses:
                 report(flow, i, f"la réponse {step.response} n'existe dans aucun fichier de content/responses/")
+        if flow.urgent and flow.urgent not in responses:
+            report(flow, -1, f"la réponse urgent {flow.urgent} n'existe dans aucun fichier de content/responses/")
+        for question in flow.questions:
+            if f"utter_ask_{question.slot}" not in responses:
+                report(flow, -1, f"la question utter_ask_{question.slot} n'existe dans aucun fichier de content/responses/")

@@ -90,7 +90,9 @@ def load_snapshot(root: Path) -> Snapshot:
 
     def report(flow, index, message):  # noqa: ANN001
         _, lines = documents.get(flow.file, (None, {}))
-        errors.append(ContentError(flow.file, lines.get(("steps", index, "response")), f"steps.{index}.response", message))
+        field = f"steps.{index}.response" if index >= 0 else "urgent/questions"
+        line = lines.get(("steps", index, "response")) if index >= 0 else lines.get(("urgent",))
+        errors.append(ContentError(flow.file, line, field, message))
 
     check_flow_references(snapshot.flows, snapshot.responses, report)
     if errors:

@@ -10,11 +10,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.rasa_addons.policies.crisis_policy import critical_events, next_crisis_action
 
 
-def tracker(intent: str, after_user: Optional[List] = None, loop: Optional[str] = None) -> DialogueStateTracker:
-    events = [ActionExecuted(ACTION_LISTEN_NAME)]
+def tracker(
+    intent: str, after_user: Optional[List] = None, loop: Optional[str] = None, text: str = "…", asked: Optional[str] = None
+) -> DialogueStateTracker:
+    """A conversation whose latest message is `text` (`intent`), after the bot's question `asked`."""
+    events = [ActionExecuted(asked)] if asked else []
+    events.append(ActionExecuted(ACTION_LISTEN_NAME))
     if loop:
         events = [ActiveLoop(loop)] + events
-    events.append(UserUttered("…", {"name": intent, "confidence": 1.0}))
+    events.append(UserUttered(text, {"name": intent, "confidence": 1.0}))
     return DialogueStateTracker.from_events("t", events + (after_user or []))
 
 
@@ -35,18 +39,31 @@ def test_crisis_without_form_answers_then_asks_a_counsellor_then_listens() -> No
     assert next_crisis_action(t) == ACTION_LISTEN_NAME
 
 
-def test_not_safe_answer_is_an_emergency() -> None:
-    t = tracker("deny", [SlotSet("safe_now", "no")], loop="sextortion_form")
-    assert next_crisis_action(t) == "utter_not_safe"
-    assert next_crisis_action(tracker("deny", [SlotSet("safe_now", "yes")], loop="sextortion_form")) is None
+def test_an_unambiguous_not_safe_to_the_safety_question_is_an_emergency() -> None:
+    for text in ("non", "Non.", "pas vraiment", "nope", "not really"):
+        t = tracker("deny", text=text, asked="utter_ask_safe_now")
+        assert next_crisis_action(t) == "utter_not_safe", text
+        events = critical_events(t, "utter_not_safe")
+        assert ("safe_now", "no") in [(e.key, e.value) for e in events]
+    assert next_crisis_action(tracker("deny", text="/deny", asked="utter_reask_safe_now")) == "utter_not_safe"
+    assert next_crisis_action(tracker("deny", text="non", asked="utter_ask_safe_at_home")) == "utter_not_safe"
 
 
-def test_check_in_ends_other_forms_then_asks() -> None:
-    assert next_crisis_action(tracker("crisis_check")) == "safety_form"
+def test_non_followed_by_other_content_is_not_a_danger_cue() -> None:
+    for text in ("non j'ai rien payé", "nan c'etait sur insta", "no he hasn't posted anything"):
+        assert next_crisis_action(tracker("deny", text=text, asked="utter_ask_safe_now")) is None, text
+    # A bare "non" to any other question is an answer, not an emergency.
+    assert next_crisis_action(tracker("deny", text="non", asked="utter_ask_paid")) is None
+    assert next_crisis_action(tracker("deny", text="non", asked="utter_ask_wellbeing")) is None
+    assert next_crisis_action(tracker("affirm", text="oui", asked="utter_ask_safe_now")) is None
+
+
+def test_check_in_ends_any_form_then_asks_then_listens() -> None:
+    assert next_crisis_action(tracker("crisis_check")) == "utter_ask_safe_at_home"
     assert next_crisis_action(tracker("crisis_check", loop="grooming_form")) == ACTION_DEACTIVATE_LOOP_NAME
-    t = tracker("crisis_check", [ActionExecuted(ACTION_DEACTIVATE_LOOP_NAME)], loop="grooming_form")
-    assert next_crisis_action(t) == "safety_form"
-    assert next_crisis_action(tracker("crisis_check", [ActionExecuted("safety_form")])) is None
+    t = tracker("crisis_check", [ActionExecuted(ACTION_DEACTIVATE_LOOP_NAME), ActiveLoop(None)], loop="grooming_form")
+    assert next_crisis_action(t) == "utter_ask_safe_at_home"
+    assert next_crisis_action(tracker("crisis_check", [ActionExecuted("utter_ask_safe_at_home")])) == ACTION_LISTEN_NAME
 
 
 def test_ordinary_messages_are_left_to_the_other_policies() -> None:
@@ -57,4 +74,4 @@ def test_ordinary_messages_are_left_to_the_other_policies() -> None:
 def test_emergency_answers_set_risk_critical_with_the_reason() -> None:
     events = critical_events(tracker("crisis"), "utter_crisis")
     assert {(e.key, str(e.value)) for e in events} == {("risk_level", "critical"), ("risk_reasons", "['crisis']")}
-    assert critical_events(tracker("crisis_check"), "safety_form") == []
+    assert critical_events(tracker("crisis_check"), "utter_ask_safe_at_home") == []

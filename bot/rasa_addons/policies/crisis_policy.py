@@ -1,10 +1,9 @@
 """The emergency answer comes first, in every state.
 
-Rasa lets an active form run before any rule ("a loop has priority over any other
-rule"), so a crisis typed inside a form could be eaten as an answer. This policy
-outranks the rule policy and, right after a crisis message (or an answer saying the
-person is not safe), predicts the crisis answer, then ends any active form, then
-listens. It needs nothing outside Rasa: the answers are responses (content NLG,
+A crisis typed in the middle of a guided flow must never be read as an answer. This
+policy outranks the flow policy, the rules and any form and, right after a crisis
+message (or an unambiguous "not safe"), predicts the crisis answer, then opens a case,
+then listens. It needs nothing outside Rasa: the answers are responses (content NLG,
 falling back to the texts packaged in the model).
 
 After the emergency answer, the case is opened for a counsellor (`action_request_human`).
@@ -20,26 +19,30 @@ from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_addons.policies.code_policy import CodePolicy
+from bot.rasa_addons.policies.conversation import actions_this_turn, pending_question
+from bot.dialogue.reading import says_not_safe
 
 CRISIS_ANSWER = "utter_crisis"
 NOT_SAFE_ANSWER = "utter_not_safe"
-SAFETY_SLOTS = ("safe_now", "safe_at_home")  # "no" to either means: not safe right now
-CHECK_IN_FORM = "safety_form"  # its question is the gentle check-in ("es-tu en sécurité chez toi ?")
+SAFETY_SLOTS = ("safe_now", "safe_at_home")  # an unambiguous "no" to either: not safe right now
+CHECK_IN = "utter_ask_safe_at_home"  # the gentle check-in ("es-tu en sécurité là où tu es ?") and 119
 REQUEST_HUMAN = "action_request_human"
 HUMAN_STATUSES = ("queued", "active")
 
 
-def _events_since_user(tracker: DialogueStateTracker) -> List[Any]:
-    events: List[Any] = []
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            return list(reversed(events))
-        events.append(event)
-    return []
+def said_not_safe(tracker: DialogueStateTracker) -> Optional[str]:
+    """The safety slot the latest message answered with an unambiguous "not safe"
+    (a bare "non", "pas vraiment"), or None. "Non" followed by other content ("non j'ai
+    rien payé") answers that content, not the safety question."""
+    pending = pending_question(tracker)
+    if pending not in SAFETY_SLOTS or tracker.latest_message is None:
+        return None
+    intent = (tracker.latest_message.intent or {}).get("name")
+    return pending if says_not_safe(tracker.latest_message.text or "", intent) else None
 
 
 def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
@@ -51,7 +54,7 @@ def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
         return "crisis"
     if intent == "crisis_check":
         return "check_in"
-    if any(isinstance(e, SlotSet) and e.key in SAFETY_SLOTS and e.value == "no" for e in _events_since_user(tracker)):
+    if said_not_safe(tracker):
         return "not_safe"
     return None
 
@@ -61,53 +64,43 @@ def next_crisis_action(tracker: DialogueStateTracker, human_mode: bool = False) 
 
     crisis            -> utter_crisis, end any form, open a case for a counsellor, listen
     said "not safe"   -> utter_not_safe, end any form, open a case, listen
-    crisis_check      -> end any other form, then the check-in question (safety_form)
+    crisis_check      -> end any form, the check-in question (119), listen
     in human mode     -> listen (the counsellor is alerted through risk_level)
     """
     if tracker.latest_message is None:
         return None
-    since_user = _events_since_user(tracker)
-    done = [e.action_name for e in since_user if isinstance(e, ActionExecuted) and e.action_name != ACTION_LISTEN_NAME]
-    intent = (tracker.latest_message.intent or {}).get("name")
+    done = actions_this_turn(tracker)
+    reason = crisis_reason(tracker)
     loop = tracker.active_loop_name
     if human_mode:
-        return ACTION_LISTEN_NAME if crisis_reason(tracker) and not done else None
-
-    if intent == "crisis_check":
-        if not done:
-            return ACTION_DEACTIVATE_LOOP_NAME if loop and loop != CHECK_IN_FORM else CHECK_IN_FORM
-        if done == [ACTION_DEACTIVATE_LOOP_NAME]:
-            return CHECK_IN_FORM
-        return None  # the question was asked; the form and rules take it from here
-
-    if intent == "crisis":
-        answer = CRISIS_ANSWER
-    elif any(isinstance(e, SlotSet) and e.key in SAFETY_SLOTS and e.value == "no" for e in since_user):
-        answer = NOT_SAFE_ANSWER
-    else:
+        return ACTION_LISTEN_NAME if reason and not done else None
+    if reason is None:
         return None
-    if not done:
-        return answer
-    if done == [answer]:
-        return ACTION_DEACTIVATE_LOOP_NAME if loop else REQUEST_HUMAN
-    if done == [answer, ACTION_DEACTIVATE_LOOP_NAME]:
-        return REQUEST_HUMAN
-    if done and done[0] == answer and done[-1] == REQUEST_HUMAN:
-        return ACTION_LISTEN_NAME
-    return None
+    # The form that was running ends: after the emergency answer, or before the check-in.
+    core = [CHECK_IN] if reason == "check_in" else [CRISIS_ANSWER if reason == "crisis" else NOT_SAFE_ANSWER, REQUEST_HUMAN]
+    done_core = [a for a in done if a != ACTION_DEACTIVATE_LOOP_NAME]
+    if done_core != core[: len(done_core)]:
+        return None  # another policy took this turn (never after the net's own first action)
+    if loop and (reason == "check_in" or done_core):
+        return ACTION_DEACTIVATE_LOOP_NAME
+    return core[len(done_core)] if len(done_core) < len(core) else ACTION_LISTEN_NAME
 
 
 def critical_events(tracker: DialogueStateTracker, action: str, human_mode: bool = False) -> List[SlotSet]:
     """With an emergency answer (or a crisis during a handoff), risk_level becomes
-    critical, set here inside Rasa."""
+    critical, set here inside Rasa; a "not safe" answer is recorded in its slot."""
     if human_mode:
         reason = crisis_reason(tracker) if action == ACTION_LISTEN_NAME else None
     else:
         reason = {CRISIS_ANSWER: "crisis", NOT_SAFE_ANSWER: "not_safe"}.get(action)
-    if reason is None:
-        return []
+    if reason is None or (reason == "check_in" and not human_mode):
+        return []  # the check-in is a question; with a counsellor, it alerts them
     reasons = [r for r in (tracker.get_slot("risk_reasons") or []) if r != reason] + [reason]
-    return [SlotSet("risk_level", "critical"), SlotSet("risk_reasons", reasons)]
+    events = [SlotSet("risk_level", "critical"), SlotSet("risk_reasons", reasons)]
+    unsafe = said_not_safe(tracker)
+    if unsafe:
+        events.append(SlotSet(unsafe, "no"))
+    return events
 
 
 def handoff_state(tracker: DialogueStateTracker) -> Optional[str]:
@@ -117,25 +110,14 @@ def handoff_state(tracker: DialogueStateTracker) -> Optional[str]:
     return human_status(tracker.sender_id, tracker.get_slot("handoff_status"))
 
 
-def counsellors_on_duty() -> bool:
-    """Within the counsellors' opening hours (content/settings.yml). False if unknown."""
-    import datetime as dt
-
-    from bot.content_store.hours import current_hours
-
-    try:
-        return current_hours().is_open(dt.datetime.now(dt.timezone.utc))
-    except Exception:
-        return False
-
-
 def bot_is_quiet(status: Optional[str]) -> bool:
-    """The bot keeps quiet while a counsellor has the conversation, or will have it soon.
+    """The bot keeps quiet only while a counsellor has the conversation (`active`).
 
-    A case queued outside opening hours waits for the morning: meanwhile the bot goes
-    on helping (never a dead end), and the desk still receives the messages.
+    Never silent by mistake: while the case is `queued` (day or night) nobody is
+    answering yet, so the bot goes on helping, each turn opening with a line saying a
+    person is coming (the content NLG adds it), and answers a crisis itself, at once.
     """
-    return status == "active" or (status == "queued" and counsellors_on_duty())
+    return status == "active"
 
 
 def restore_handoff_slot(tracker: DialogueStateTracker, status: Optional[str]) -> List[SlotSet]:

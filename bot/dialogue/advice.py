@@ -1,0 +1,67 @@
+"""The advice of a flow: its steps for the facts known, joined into a few messages.
+
+The steps are the editors' (content/flows/<flow>.yml, in their order, each with its
+`when`). A person gets them in at most MAX_PARTS messages (`utter_advice_1`,
+`utter_advice_2`, ...), never one message per step: on WhatsApp, Messenger and Telegram
+a turn must stay within 4 messages. A step already given in this flow is not given
+again; a step that a new fact calls for later ("en fait il l'a publiée") is given then.
+
+Used by the flow policy (how many parts to send) and by the content NLG (the text of
+each part), so that both always agree.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from bot.content_store.model import Snapshot
+from bot.content_store.render import matches, render
+
+ADVICE_PREFIX = "utter_advice_"
+MAX_PARTS = 3
+# A part holds steps up to about this many characters (platforms split longer texts:
+# Twilio at 1,600); a single longer step is a part of its own.
+PART_CHARS = 1500
+
+
+def advice_action(part: int) -> str:
+    return f"{ADVICE_PREFIX}{part}"
+
+
+def part_of(action: str) -> Optional[int]:
+    """1 for utter_advice_1, ...; None for any other action."""
+    if not action.startswith(ADVICE_PREFIX):
+        return None
+    suffix = action[len(ADVICE_PREFIX):]
+    return int(suffix) if suffix.isdigit() and 1 <= int(suffix) <= MAX_PARTS else None
+
+
+def steps_for(snapshot: Optional[Snapshot], flow: Optional[str], slots: Mapping[str, Any]) -> List[str]:
+    """The flow's steps that the facts call for, in the editors' order."""
+    if snapshot is None or not flow or flow not in snapshot.flows:
+        return []
+    return [step.response for step in snapshot.flows[flow].steps if matches(step.when, slots)]
+
+
+def pending_steps(snapshot: Optional[Snapshot], flow: Optional[str], slots: Mapping[str, Any], given: Iterable[str]) -> List[str]:
+    already = set(given)
+    return [name for name in steps_for(snapshot, flow, slots) if name not in already]
+
+
+def parts(snapshot: Optional[Snapshot], steps: Sequence[str], slots: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """The steps rendered and grouped into at most MAX_PARTS messages:
+    [{"text": ..., "steps": [names]}, ...]."""
+    rendered = []
+    for name in steps:
+        message = render(snapshot, name, slots) if snapshot is not None else None
+        if message and message.get("text"):
+            rendered.append((name, message["text"]))
+    groups: List[Dict[str, Any]] = []
+    for name, text in rendered:
+        last = groups[-1] if groups else None
+        fits = last is not None and len(last["text"]) + 2 + len(text) <= PART_CHARS
+        if last is not None and (fits or len(groups) >= MAX_PARTS):
+            last["text"] = f"{last['text']}\n\n{text}"
+            last["steps"].append(name)
+        else:
+            groups.append({"text": text, "steps": [name]})
+    return groups

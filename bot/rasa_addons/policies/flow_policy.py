@@ -1,0 +1,226 @@
+"""The guided flows, walked by code from the editors' definitions (content/flows/).
+
+Why a policy and not Rasa forms (docs/dialogue-design.md): a form asks its slots in a
+fixed order, fills them only from the answer to its own question, re-asks forever and
+cannot give the advice when the person asks for it. Here the person leads: any message
+fills any fact, a question is asked at most twice, "je fais quoi ?" gets the advice at
+once, and the risk level is assessed inside Rasa on every turn, so none of this needs
+the action server.
+
+Each user turn: read the message (facts, the answer to the pending question), decide
+the flow, assess the risk (slot events, applied whichever policy wins), plan the turn
+(bot/dialogue/planner.py) and predict its actions one by one. The crisis net
+(CrisisPolicy) and human mode outrank this policy; the rules answer what is not about
+the flow (opening hours, "merci"...), and this policy then goes on with its question.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.content_store import shared_store
+from bot.content_store.render import matches
+from bot.dialogue import advice
+from bot.dialogue.planner import SAFETY_SLOTS, Plan, Turn, plan_turn
+from bot.dialogue.reading import read_reply
+from bot.rasa_addons.policies.code_policy import CodePolicy
+from bot.rasa_addons.policies.conversation import (
+    actions_this_turn,
+    flow_history,
+    intents_seen,
+    last_bot_action_before_turn,
+    message_entities,
+    pending_question,
+    slot_before_turn,
+)
+from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, crisis_reason, handoff_state
+from bot.safety.risk import assess
+
+# Which flow each problem intent starts, and what it says about the problem.
+FLOW_INTENTS: Dict[str, Tuple[str, Dict[str, str]]] = {
+    "sextortion": ("sextortion", {}),
+    "nonconsensual_sharing": ("nonconsensual_sharing", {}),
+    "grooming": ("grooming", {}),
+    "report_account": ("report_account", {}),
+    "impersonation": ("report_account", {"impersonation": "yes"}),
+    "cyberbullying": ("cyberbullying", {"hate_motivated": "no"}),
+    "hate_speech": ("cyberbullying", {"hate_motivated": "yes"}),
+    "hacked_account": ("hacked_account", {}),
+}
+# Short answers and requests that belong to the flow in progress.
+ANSWER_INTENTS = {"affirm", "deny", "skip", "inform", "what_now", "nlu_fallback"}
+# A rule answers these first; the flow then goes on with its question.
+ASIDE_INTENTS = {
+    "greet", "thanks", "bot_challenge", "out_of_scope", "offer_image", "ask_who_runs", "ask_free_anonymous",
+    "ask_hours", "ask_victim_support", "ask_parental_controls", "ask_complaint",
+}
+# Facts a message reveals by itself (NLU entities of the same name, bot/safety/context.py).
+FACT_SLOTS = (
+    "age", "platform", "user_role", "paid", "posted", "deadline", "meeting_proposed", "can_login",
+    "impersonation", "school_involved",
+)
+# Answers about one problem, forgotten when another problem starts (age, platform, role carry over).
+PER_FLOW_ANSWERS = (
+    "wellbeing", "safe_now", "paid", "posted", "deadline", "meeting_proposed", "school_involved", "can_login",
+    "impersonation", "hate_motivated", "skipped_slots",
+)
+# A different problem named in the middle of a flow switches flows only when the
+# classifier is sure and the message is more than a short answer.
+SWITCH_CONFIDENCE = 0.8
+SWITCH_MIN_WORDS = 5
+
+
+def _intent(tracker: DialogueStateTracker) -> Tuple[Optional[str], float]:
+    intent = (tracker.latest_message.intent or {}) if tracker.latest_message else {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered: bool) -> Tuple[Optional[str], bool, Dict[str, str]]:
+    """(flow, started this turn, facts the intent implies)."""
+    intent, confidence = _intent(tracker)
+    if intent not in FLOW_INTENTS:
+        return current, False, {}
+    flow, implied = FLOW_INTENTS[intent]
+    if current is None:
+        return flow, True, implied
+    if flow == current:
+        return current, False, implied
+    words = len((tracker.latest_message.text or "").split())
+    if answered or confidence < SWITCH_CONFIDENCE or words < SWITCH_MIN_WORDS:
+        return current, False, {}  # most likely an answer the classifier read as a problem
+    return flow, True, implied
+
+
+def applicable_questions(flow_definition: Any, slots: Dict[str, Any]) -> List[str]:
+    return [q.slot for q in getattr(flow_definition, "questions", []) if matches(q.when, slots)]
+
+
+class TurnReading:
+    """Everything the policy reads from the tracker for one turn, computed once per prediction."""
+
+    def __init__(self, tracker: DialogueStateTracker) -> None:
+        snapshot = shared_store().snapshot()
+        self.snapshot = snapshot
+        aliases = snapshot.platform_aliases if snapshot else {}
+        sms = snapshot.lexicon.sms if snapshot else {}
+        self.intent, _ = _intent(tracker)
+        self.before_flow = slot_before_turn(tracker, "flow")
+        self.pending = pending_question(tracker)
+        facts = message_entities(tracker, FACT_SLOTS)
+        text = tracker.latest_message.text or "" if tracker.latest_message else ""
+        self.reply = read_reply(self.pending, text, self.intent, facts, aliases, sms)
+        answered = self.reply.value is not None or (self.pending in facts)
+        self.flow, self.started, implied = decide_flow(tracker, self.before_flow, answered)
+        self.updates: Dict[str, Any] = {}
+        if self.started:
+            self.updates.update({name: None for name in PER_FLOW_ANSWERS if tracker.get_slot(name) is not None})
+            self.updates["flow"] = self.flow
+        self.updates.update(implied)
+        self.updates.update(facts)
+        if self.pending and not self.started and self.reply.value is not None:
+            if self.reply.value == "skipped":
+                skipped = list(tracker.get_slot("skipped_slots") or [])
+                self.updates["skipped_slots"] = list(dict.fromkeys(skipped + [self.pending]))
+            else:
+                self.updates[self.pending] = self.reply.value
+        self.answered = bool(self.pending) and not self.started and (
+            self.reply.value is not None or self.pending in facts
+        )
+        self.slots = {**tracker.current_slot_values(), **self.updates}
+        # What the actions of this turn may change is read as it was when the turn began.
+        self.slots["human_offered"] = slot_before_turn(tracker, "human_offered", False)
+        self.slots["handoff_status"] = slot_before_turn(tracker, "handoff_status")
+        intents = intents_seen(tracker)
+        self.risk_level, self.risk_reasons = assess(self.slots, intents)
+        self.slots["risk_level"] = self.risk_level
+
+    def turn(self, tracker: DialogueStateTracker) -> Turn:
+        definition = self.snapshot.flows.get(self.flow) if self.snapshot and self.flow else None
+        history = flow_history(tracker, self.before_flow if not self.started else None)
+        given = [] if self.started else history.steps_given
+        steps = advice.pending_steps(self.snapshot, self.flow, self.slots, given)
+        return Turn(
+            flow=self.flow,
+            urgent=getattr(definition, "urgent", ""),
+            flow_started=self.started,
+            questions=applicable_questions(definition, self.slots),
+            slots=self.slots,
+            asked={} if self.started else history.asked,
+            pending=None if self.started else self.pending,
+            answered=self.answered,
+            unsure_about_safety=self.reply.unsure_about_safety,
+            what_now=self.reply.what_now,
+            accepts=self.reply.accepts,
+            pending_offer=last_bot_action_before_turn(tracker) == "utter_offer_human",
+            advice_given=bool(given),
+            advice_parts=len(advice.parts(self.snapshot, steps, self.slots)),
+            messages_before=history.messages_in_session,
+            user_turns_in_flow=1 if self.started else history.user_turns + 1,
+            risk_level=self.risk_level,
+        )
+
+    def slot_events(self, tracker: DialogueStateTracker, plan: Plan) -> List[SlotSet]:
+        """Slot events for the turn: facts, flow, risk and the plan's own updates."""
+        values = dict(self.updates, **plan.updates)
+        if self.risk_level != tracker.get_slot("risk_level"):
+            values["risk_level"] = self.risk_level
+        if list(self.risk_reasons) != list(tracker.get_slot("risk_reasons") or []):
+            values["risk_reasons"] = list(self.risk_reasons)
+        return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
+class FlowPolicy(CodePolicy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # Above the rules (6): on equal confidence the higher priority wins; below
+        # human mode and the crisis net, whose predictions overrule it anyway.
+        return {"priority": 7}
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        if tracker.latest_message is None or not (tracker.latest_message.intent or {}).get("name"):
+            return self._prediction(probabilities)
+        if crisis_reason(tracker) or bot_is_quiet(handoff_state(tracker)):
+            return self._prediction(probabilities)  # the crisis net or the counsellor has this turn
+        reading = TurnReading(tracker)
+        done = actions_this_turn(tracker)
+        first = not done
+        turn = reading.turn(tracker)
+        plan = plan_turn(turn)
+        events = reading.slot_events(tracker, plan) if first else []
+
+        owned = (reading.flow is not None and (
+            reading.intent in FLOW_INTENTS or reading.intent in ANSWER_INTENTS or reading.answered or turn.what_now
+        )) or (reading.pending in SAFETY_SLOTS and bool(plan.actions))
+        aside = reading.flow is not None and reading.intent in ASIDE_INTENTS and not turn.advice_given
+        if owned:
+            expected = plan.actions
+            mine = done
+        elif aside and done:
+            # A rule answered first ("c'est gratuit ?", "merci"); then the question again.
+            expected = [a for a in plan.actions if a.startswith(("utter_ask_", "utter_reask_"))]
+            mine = done[1:]
+        else:
+            return self._prediction(probabilities, events=events)
+        if mine != expected[: len(mine)]:
+            return self._prediction(probabilities, events=events)  # another policy took this turn
+        if not expected:
+            return self._prediction(probabilities, events=events)
+        action = expected[len(mine)] if len(mine) < len(expected) else ACTION_LISTEN_NAME
+        if action not in domain.action_names_or_texts:
+            return self._prediction(probabilities, events=events)
+        probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities, events=events)

@@ -1,0 +1,230 @@
+"""The flow and crisis policies together, on real Rasa trackers, turn by turn.
+
+A small processor stands in for Rasa's: the test gives each message's intent (the
+classifier's job), the facts come from the real context reader (bot/safety/context.py),
+the texts from the real content. No trained model: these tests check the dialogue
+logic, the conversation tests (tests/dialogue, tests/e2e) check it with the real NLU.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.content_store import shared_store
+from bot.rasa_addons.importer import ContentResponsesImporter
+from bot.rasa_addons.flow_texts import flow_message
+from bot.rasa_addons.handoff import registry as registry_module
+from bot.rasa_addons.policies.crisis_policy import CrisisPolicy
+from bot.rasa_addons.policies.flow_policy import FlowPolicy
+from bot.safety.context import read_context
+
+ROOT = Path(__file__).resolve().parents[2]
+# The domain as training builds it: bot/domain.yml and the content's responses used in the rules.
+DOMAIN = Domain.load(str(ROOT / "bot" / "domain.yml")).merge(
+    ContentResponsesImporter(training_data_paths=[str(ROOT / "bot" / "data")]).get_domain()
+)
+ENTITY_SLOTS = {
+    "age", "platform", "user_role", "language", "paid", "posted", "deadline", "meeting_proposed", "can_login",
+    "impersonation", "school_involved",
+}
+RULE = "(a rule)"
+
+
+@pytest.fixture(autouse=True)
+def private_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_DB", str(tmp_path / "handoff.db"))
+    monkeypatch.setattr(registry_module, "_shared", None)
+
+
+def policy(cls: Any) -> Any:
+    instance = cls.__new__(cls)  # code policies: nothing to train or load
+    instance.priority = cls.get_default_config()["priority"]
+    instance.config = cls.get_default_config()
+    return instance
+
+
+class Conversation:
+    def __init__(self) -> None:
+        self.tracker = DialogueStateTracker.from_events("c1", [ActionExecuted(ACTION_LISTEN_NAME)], slots=DOMAIN.slots)
+        self.crisis, self.flows = policy(CrisisPolicy), policy(FlowPolicy)
+        self.snapshot = shared_store().snapshot()
+
+    def say(self, text: str, intent: str) -> List[str]:
+        facts = read_context(text, self.snapshot.platform_aliases, self.snapshot.lexicon.sms)
+        entities = [{"entity": k, "value": v, "extractor": "ContextExtractor"} for k, v in facts.items()]
+        self.tracker.update(UserUttered(text, {"name": intent, "confidence": 1.0}, entities))
+        for entity in entities:  # Rasa's action_extract_slots, for the from_entity mappings
+            if entity["entity"] in ENTITY_SLOTS:
+                self.tracker.update(SlotSet(entity["entity"], entity["value"]))
+        actions: List[str] = []
+        for _ in range(10):
+            action = self.predict()
+            if action in (ACTION_LISTEN_NAME, RULE):
+                if action == RULE:
+                    actions.append(RULE)
+                break
+            actions.append(action)
+            self.run(action)
+        return actions
+
+    def predict(self) -> str:
+        predictions = [p.predict_action_probabilities(self.tracker, DOMAIN) for p in (self.crisis, self.flows)]
+        for prediction in predictions:
+            self.tracker.update_with_events(prediction.events, DOMAIN)
+        for prediction in predictions:
+            if max(prediction.probabilities) > 0:
+                return DOMAIN.action_names_or_texts[prediction.probabilities.index(max(prediction.probabilities))]
+        return RULE  # nothing from the code policies: Rasa's rules would answer
+
+    def run(self, action: str) -> None:
+        self.tracker.update(ActionExecuted(action))
+        if action == "action_request_human":
+            self.tracker.update(SlotSet("handoff_status", "queued"))
+            self.tracker.update(SlotSet("human_offered", True))
+        elif action.startswith("utter_"):
+            slots = self.tracker.current_slot_values()
+            composed = flow_message(action, self.tracker, slots, self.snapshot, lambda n, s: {"text": n})
+            metadata = {"utter_action": action, **({"steps": composed["steps"]} if composed and "steps" in composed else {})}
+            self.tracker.update(BotUttered(action, {}, metadata))
+
+    def slot(self, name: str) -> Any:
+        return self.tracker.get_slot(name)
+
+    def messages_until_advice_complete(self) -> int:
+        """Bot messages up to the last part of the advice (what follows it is not counted)."""
+        uttered = [e for e in self.tracker.events if isinstance(e, BotUttered)]
+        last = max(i for i, e in enumerate(uttered) if (e.metadata or {}).get("steps"))
+        return last + 1
+
+    def steps_given(self) -> List[str]:
+        return [s for e in self.tracker.events if isinstance(e, BotUttered) for s in (e.metadata or {}).get("steps", [])]
+
+
+def test_a_14_year_old_answering_out_of_order_gets_the_whole_advice_and_high_risk() -> None:
+    c = Conversation()
+    assert c.say("un mec sur snap a mes nudes et veut 200 balles sinon il les envoie a mes potes", "sextortion") == [
+        "utter_sextortion_urgent", "utter_ask_wellbeing"]
+    assert c.slot("user_role") == "teen" and c.slot("platform") == "snapchat"
+    c.say("oui", "affirm")
+    c.say("14", "inform")
+    assert c.slot("age") == 14
+    c.say("snapchat", "inform")
+    turn = c.say("ce soir", "inform")
+    assert c.slot("deadline") == "yes"
+    steps = c.steps_given()
+    assert {"step_sextortion_deadline", "step_sextortion_takeitdown", "step_sextortion_report"} <= set(steps)
+    assert "step_sextortion_stopncii" not in steps
+    assert c.slot("risk_level") == "high" and "utter_offer_human" in turn
+    assert c.say("merci", "thanks") == [RULE]  # the rules thank; no question comes back
+
+
+def test_non_followed_by_content_answers_the_content_never_an_emergency() -> None:
+    c = Conversation()
+    c.say("mon fils de 14 ans est victime de chantage sexuel sur instagram, que dois-je faire ?", "sextortion")
+    assert c.slot("user_role") == "parent" and c.slot("age") == 14
+    c.say("il n'a pas payé", "inform")
+    assert c.slot("paid") == "no"
+    turn = c.say("non, rien n'a été publié", "deny")
+    assert c.slot("posted") == "no"
+    assert "utter_not_safe" not in turn and "utter_crisis" not in turn and c.slot("risk_level") != "critical"
+
+
+def test_the_safety_question_bare_no_is_an_emergency_but_no_with_content_is_not() -> None:
+    c = Conversation()
+    c.say("un adulte sur roblox veut voir ma fille de 12 ans en vrai", "grooming")
+    assert c.slot("meeting_proposed") == "yes"
+    c.say("roblox", "inform")
+    # The safety question is asked because a meeting was proposed.
+    asked = [a for e in c.tracker.events if isinstance(e, ActionExecuted) for a in [e.action_name] if a.startswith("utter_ask_")]
+    assert "utter_ask_safe_now" in asked
+    assert c.say("non", "deny")[0] == "utter_not_safe"
+    assert c.slot("risk_level") == "critical"
+
+
+def test_a_question_is_never_asked_a_third_time() -> None:
+    c = Conversation()
+    c.say("quelqu'un menace de publier ma video", "sextortion")
+    for text in ("hmm", "euh", "bah", "ptdr", "mmh", "bon"):
+        c.say(text, "nlu_fallback")
+    asked: Dict[str, int] = {}
+    for event in c.tracker.events:
+        if isinstance(event, ActionExecuted) and event.action_name.startswith(("utter_ask_", "utter_reask_")):
+            slot = event.action_name.split("ask_", 1)[1]
+            asked[slot] = asked.get(slot, 0) + 1
+    assert asked and max(asked.values()) <= 2
+    assert c.steps_given(), "the advice came anyway"
+
+
+@pytest.mark.parametrize("what_now", ["je fais quoi ???", "et du coup", "what should I do?"])
+def test_what_now_at_any_point_gives_the_advice(what_now: str) -> None:
+    c = Conversation()
+    c.say("on a piraté mon compte insta", "hacked_account")
+    turn = c.say(what_now, "what_now")
+    assert turn[0] == "utter_advice_1"
+    again = c.say(what_now, "what_now")
+    assert again and again[0] in ("utter_recap", "utter_advice_1")
+
+
+def test_teen_advice_within_six_turns_and_eight_messages() -> None:
+    for answers in (["jsp", "jsp", "jsp", "jsp", "jsp"], ["ok", "16", "nan", "insta", "nan"]):
+        c = Conversation()
+        c.say("jsuis dans la merde ya qqn qui menace de diffuser mes photos", "sextortion")
+        turn_of_advice = None
+        for i, text in enumerate(answers, start=2):
+            c.say(text, "skip" if text == "jsp" else "inform")
+            if c.steps_given() and turn_of_advice is None:
+                turn_of_advice = i
+        assert turn_of_advice is not None and turn_of_advice <= 6
+        assert c.messages_until_advice_complete() <= 8
+
+
+def test_the_check_in_then_yes_is_reassured_and_unsure_gets_one_clarifying_question() -> None:
+    c = Conversation()
+    assert c.say("mon pere va me tuer s'il voit mes notes", "crisis_check") == ["utter_ask_safe_at_home"]
+    assert c.say("oui", "affirm") == ["utter_glad_safe"]
+    c = Conversation()
+    c.say("mon pere va me tuer s'il voit mes notes", "crisis_check")
+    assert c.say("bof", "nlu_fallback") == ["utter_safety_clarify"]
+    assert c.say("jsp", "skip") in ([], [RULE])  # no third question, no alarm
+    assert c.slot("risk_level") != "critical"
+
+
+def test_a_crisis_in_the_middle_of_a_flow_comes_first() -> None:
+    c = Conversation()
+    c.say("il menace d'envoyer ma video a ma classe", "sextortion")
+    assert c.say("je veux mourir", "crisis")[:2] == ["utter_crisis", "action_request_human"]
+    assert c.slot("risk_level") == "critical"
+    # Queued, not yet with a counsellor: the bot keeps answering.
+    assert c.say("je fais quoi maintenant", "what_now")[0].startswith("utter_")
+
+
+def test_a_short_answer_misread_as_another_problem_does_not_switch_flows() -> None:
+    c = Conversation()
+    c.say("une meuf me fait du chantage avec mes nudes", "sextortion")
+    c.say("ok", "affirm")
+    c.say("c'etait sur insta", "report_account")
+    assert c.slot("flow") == "sextortion" and c.slot("platform") == "instagram"
+
+
+def test_risk_is_never_above_the_facts() -> None:
+    c = Conversation()
+    c.say("quelqu'un a fait un faux compte avec mes photos sur tiktok", "impersonation")
+    c.say("j'ai 16 ans", "inform")
+    assert c.slot("flow") == "report_account" and c.slot("impersonation") == "yes"
+    assert c.slot("risk_level") == "low"
+    assert "step_hacked_impersonation" in c.steps_given() and "step_report_platform" in c.steps_given()
+
+
+def test_a_serious_flow_with_a_minor_is_at_least_medium_and_under_15_is_high_at_once() -> None:
+    c = Conversation()
+    c.say("un adulte parle a mon fils de 13 ans sur discord et lui offre des cadeaux", "grooming")
+    assert c.slot("risk_level") == "high"
+    c = Conversation()
+    c.say("les photos de ma fille de 16 ans tournent au lycee", "nonconsensual_sharing")
+    assert c.slot("risk_level") in ("medium", "high")
