@@ -25,6 +25,9 @@ OTHER_PLATFORM = "other"
 # Intents the classifier gives short answers, used only when the rules above read nothing.
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "skip": "unknown"}
 SHORT_MESSAGE_WORDS = 4
+# "ok", "d'accord": an acknowledgement. It accepts an offer, but it does not answer a
+# question of fact ("has anything been published?" -> "ok" says nothing).
+ACKNOWLEDGEMENTS = {"ok", "okay", "oki", "okk", "k", "dac", "d acc", "dacc", "d accord", "daccord", "ca marche", "entendu", "alright", "sure"}
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,13 @@ def read_reply(
         yes_no = INTENT_ANSWERS.get(intent or "")
     # "oui j'ai 14 ans": the content gave facts; a bare or fact-free yes/no answers the question.
     plain = answer.bare or not facts
+    acknowledgement = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!") in ACKNOWLEDGEMENTS
     what_now = answer.what_now or intent == "what_now"
     accepts = yes_no == "yes" and plain
     base = dict(what_now=what_now, accepts=accepts)
     if pending is None or pending in facts:
+        return Reply(**base)
+    if acknowledgement and pending != "wellbeing":
         return Reply(**base)
 
     if pending in YES_NO_SLOTS:

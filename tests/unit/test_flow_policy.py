@@ -34,6 +34,8 @@ ENTITY_SLOTS = {
     "impersonation", "school_involved",
 }
 RULE = "(a rule)"
+# The rules' answers the tests need (bot/data/rules/), to see what the flow does after them.
+RULE_ANSWERS = {"thanks": "utter_thanks", "greet": "utter_greet", "ask_free_anonymous": "utter_free_anonymous"}
 
 
 @pytest.fixture(autouse=True)
@@ -65,8 +67,10 @@ class Conversation:
         actions: List[str] = []
         for _ in range(10):
             action = self.predict()
+            if action == RULE and intent in RULE_ANSWERS and not actions:
+                action = RULE_ANSWERS[intent]
             if action in (ACTION_LISTEN_NAME, RULE):
-                if action == RULE:
+                if action == RULE and not actions:
                     actions.append(RULE)
                 break
             actions.append(action)
@@ -121,7 +125,7 @@ def test_a_14_year_old_answering_out_of_order_gets_the_whole_advice_and_high_ris
     assert {"step_sextortion_deadline", "step_sextortion_takeitdown", "step_sextortion_report"} <= set(steps)
     assert "step_sextortion_stopncii" not in steps
     assert c.slot("risk_level") == "high" and "utter_offer_human" in turn
-    assert c.say("merci", "thanks") == [RULE]  # the rules thank; no question comes back
+    assert c.say("merci", "thanks") == ["utter_thanks"]  # the rules thank; no question comes back
 
 
 def test_non_followed_by_content_answers_the_content_never_an_emergency() -> None:
@@ -228,3 +232,29 @@ def test_a_serious_flow_with_a_minor_is_at_least_medium_and_under_15_is_high_at_
     c = Conversation()
     c.say("les photos de ma fille de 16 ans tournent au lycee", "nonconsensual_sharing")
     assert c.slot("risk_level") in ("medium", "high")
+
+
+def test_ok_does_not_answer_a_question_of_fact_but_accepts_an_offer() -> None:
+    c = Conversation()
+    c.say("un mec me fait du chantage avec mes nudes sur insta j'ai 15 ans", "sextortion")
+    c.say("ca va", "affirm")
+    assert c.slot("wellbeing") == "ok"
+    turn = c.say("ok", "affirm")  # to "have you already paid?"
+    assert c.slot("paid") is None and turn == ["utter_reask_paid"]
+
+
+def test_thanks_before_the_advice_still_brings_the_advice() -> None:
+    c = Conversation()
+    c.say("des gens de ma classe ont fait un montage de moi nue", "nonconsensual_sharing")
+    c.say("jsp", "skip")
+    c.say("oui", "affirm")
+    turn = c.say("merci", "thanks")
+    assert turn[0] == "utter_thanks" and "utter_advice_1" in turn and len(turn) <= 4
+    assert "step_sharing_takeitdown" in c.steps_given() or "step_sharing_stopncii" in c.steps_given()
+
+
+def test_a_service_question_in_the_middle_gets_its_answer_then_the_question_again() -> None:
+    c = Conversation()
+    c.say("on me harcele sur tiktok depuis 2 semaines", "cyberbullying")
+    turn = c.say("c'est anonyme ?", "ask_free_anonymous")
+    assert turn == ["utter_free_anonymous", "utter_reask_age"]

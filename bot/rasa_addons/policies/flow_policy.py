@@ -27,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.content_store import shared_store
 from bot.content_store.render import matches
 from bot.dialogue import advice
-from bot.dialogue.planner import SAFETY_SLOTS, Plan, Turn, plan_turn
+from bot.dialogue.planner import MAX_TURN_MESSAGES, SAFETY_SLOTS, Plan, Turn, plan_turn
 from bot.dialogue.reading import read_reply
 from bot.rasa_addons.policies.code_policy import CodePolicy
 from bot.rasa_addons.policies.conversation import (
@@ -210,8 +210,9 @@ class FlowPolicy(CodePolicy):
             expected = plan.actions
             mine = done
         elif aside and done:
-            # A rule answered first ("c'est gratuit ?", "merci"); then the question again.
-            expected = [a for a in plan.actions if a.startswith(("utter_ask_", "utter_reask_"))]
+            # A rule answered first ("c'est gratuit ?", "merci"); then the flow goes on (the
+            # question again, or the advice that is due), within the turn's message budget.
+            expected = plan.actions[: MAX_TURN_MESSAGES - 1]
             mine = done[1:]
         else:
             return self._prediction(probabilities, events=events)
