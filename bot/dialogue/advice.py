@@ -1,10 +1,12 @@
 """The advice of a flow: its steps for the facts known, joined into a few messages.
 
 The steps are the editors' (content/flows/<flow>.yml, in their order, each with its
-`when`). A person gets them in at most MAX_PARTS messages (`utter_advice_1`,
-`utter_advice_2`, ...), never one message per step: on WhatsApp, Messenger and Telegram
-a turn must stay within 4 messages. A step already given in this flow is not given
-again; a step that a new fact calls for later ("en fait il l'a publiée") is given then.
+`when`). They are joined into messages of at most PART_CHARS characters (one message per
+step would flood WhatsApp, Messenger and Telegram, where a turn stays within 4
+messages). A turn sends at most MAX_PARTS of them (`utter_advice_1`, ...); if more
+remain, the turn ends with "la suite ?" and the rest comes with the next message. A step
+already given in this flow is not given again; a step that a new fact calls for later
+("en fait il l'a publiée") is given then.
 
 Used by the flow policy (how many parts to send) and by the content NLG (the text of
 each part), so that both always agree.
@@ -18,8 +20,8 @@ from bot.content_store.render import matches, render
 
 ADVICE_PREFIX = "utter_advice_"
 MAX_PARTS = 3
-# A part holds steps up to about this many characters (platforms split longer texts:
-# Twilio at 1,600); a single longer step is a part of its own.
+# A part holds steps up to this many characters (platforms split longer texts: Twilio
+# at 1,600); a single longer step is a part of its own.
 PART_CHARS = 1500
 
 
@@ -48,7 +50,7 @@ def pending_steps(snapshot: Optional[Snapshot], flow: Optional[str], slots: Mapp
 
 
 def parts(snapshot: Optional[Snapshot], steps: Sequence[str], slots: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """The steps rendered and grouped into at most MAX_PARTS messages:
+    """The steps rendered and grouped into messages of at most PART_CHARS characters:
     [{"text": ..., "steps": [names]}, ...]."""
     rendered = []
     for name in steps:
@@ -58,8 +60,7 @@ def parts(snapshot: Optional[Snapshot], steps: Sequence[str], slots: Mapping[str
     groups: List[Dict[str, Any]] = []
     for name, text in rendered:
         last = groups[-1] if groups else None
-        fits = last is not None and len(last["text"]) + 2 + len(text) <= PART_CHARS
-        if last is not None and (fits or len(groups) >= MAX_PARTS):
+        if last is not None and len(last["text"]) + 2 + len(text) <= PART_CHARS:
             last["text"] = f"{last['text']}\n\n{text}"
             last["steps"].append(name)
         else:

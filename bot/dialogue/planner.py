@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from bot.dialogue.advice import advice_action
+from bot.dialogue.advice import MAX_PARTS, advice_action
 
 MAX_ASKS = 2
 MESSAGE_BUDGET = 8  # bot messages in the session before the advice is complete
@@ -37,6 +37,7 @@ SAFETY_CLARIFY = "utter_safety_clarify"
 RECAP = "utter_recap"
 OFFER_HUMAN = "utter_offer_human"
 ANYTHING_ELSE = "utter_anything_else"
+ADVICE_MORE = "utter_advice_more"  # "la suite ?": more advice comes with the next message
 REQUEST_HUMAN = "action_request_human"
 HIGH_LEVELS = ("high", "critical")
 
@@ -128,18 +129,25 @@ def plan_turn(turn: Turn) -> Plan:
 
     slots = {**turn.slots, **updates}
     remaining = [q for q in turn.questions if not known(q, slots) and turn.asked.get(q, 0) < MAX_ASKS]
+    # Messages the advice will take: its parts, and "la suite ?" when they need two turns.
+    advice_cost = max(turn.advice_parts, 1) + (1 if turn.advice_parts > MAX_PARTS else 0)
     advice_due = (
         turn.what_now
         or not remaining
         or turn.advice_given
         or turn.user_turns_in_flow >= ADVICE_BY_TURN
-        or turn.messages_before + len(actions) + 1 + max(turn.advice_parts, 1) > MESSAGE_BUDGET
+        or turn.messages_before + len(actions) + 1 + advice_cost > MESSAGE_BUDGET
     )
     if not advice_due:
         actions.append(ask_action(remaining[0], turn.asked.get(remaining[0], 0)))
         return Plan(actions, updates)
 
     giving = turn.advice_parts > 0
+    room = MAX_TURN_MESSAGES - len(actions)
+    if turn.advice_parts > min(room, MAX_PARTS):
+        # Too long for one turn: what fits, then "la suite ?" (the rest comes next turn).
+        sent = min(room, MAX_PARTS + 1) - 1
+        return Plan(actions + [advice_action(part) for part in range(1, sent + 1)] + [ADVICE_MORE], updates)
     actions += [advice_action(part) for part in range(1, turn.advice_parts + 1)]
     if not giving and turn.what_now:
         actions.append(RECAP)

@@ -7,7 +7,7 @@ import pytest
 
 from bot.dialogue.planner import (
     ANYTHING_ELSE, GLAD_SAFE, MAX_TURN_MESSAGES, OFFER_HUMAN, RECAP, REQUEST_HUMAN, SAFETY_CLARIFY,
-    WELLBEING_SUPPORT, Turn, plan_turn,
+    WELLBEING_SUPPORT, ADVICE_MORE, Turn, plan_turn,
 )
 
 SEXTORTION_QUESTIONS = ["wellbeing", "age", "paid", "platform", "posted", "deadline"]
@@ -127,3 +127,13 @@ def test_conditional_questions_follow_the_facts() -> None:
 
 def test_no_flow_no_plan() -> None:
     assert plan_turn(Turn(flow=None)).actions == []
+
+
+def test_advice_too_long_for_one_turn_comes_in_two_with_la_suite() -> None:
+    first = plan_turn(turn(flow_started=True, what_now=True, advice_parts=4))
+    assert first.actions == ["utter_sextortion_urgent", "utter_advice_1", "utter_advice_2", ADVICE_MORE]
+    # Whatever the next message, the rest comes (then the open question).
+    second = plan_turn(turn(advice_given=True, advice_parts=2, messages_before=5))
+    assert second.actions == ["utter_advice_1", "utter_advice_2", "utter_ask_wellbeing"]
+    no_urgent = plan_turn(turn(what_now=True, advice_parts=5))
+    assert no_urgent.actions == ["utter_advice_1", "utter_advice_2", "utter_advice_3", ADVICE_MORE]
