@@ -1,0 +1,77 @@
+"""The crisis net on the BLIND crisis set (tests/data/blind/crisis_messages.yml).
+
+That set was written by someone who saw only the brief committed beside it, never the
+lexicon or the training data, and it was committed before the work it measures. It is
+an evaluation set, not a regression set: nobody tunes on it, so this module reports
+counts only and never prints a message of the set (`python -m tests.model.blind_crisis
+MODEL` prints the figures). tests/data/crisis_cases.yml is the regression set: its
+100 % is a fit, this set's figures are the honest measure.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List
+
+import yaml
+
+from tests.model.nlu_eval import NUMBERS, crisis_type, parse_all
+
+BLIND = Path(__file__).resolve().parents[2] / "tests" / "data" / "blind" / "crisis_messages.yml"
+
+
+@dataclass
+class CrisisFigures:
+    crises: int = 0
+    caught: int = 0  # emergency answer (intent crisis)
+    checked_in: int = 0  # gentle check-in (crisis_check) instead: a question and 119, no emergency number
+    right_number: int = 0  # caught with the number that fits the type
+    negatives: int = 0
+    false_alarms: int = 0  # an emergency answer on a harmless message
+    false_check_ins: int = 0
+    missed_by_type: Counter = field(default_factory=Counter)
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.crises if self.crises else 0.0
+
+    def lines(self) -> List[str]:
+        return [
+            f"crisis messages: {self.crises}; emergency answer: {self.caught} (recall {self.recall:.3f}), "
+            f"with the number that fits: {self.right_number}; check-in only: {self.checked_in}; "
+            f"missed by type: {dict(self.missed_by_type)}",
+            f"harmless messages: {self.negatives}; false alarms: {self.false_alarms} "
+            f"({self.false_alarms / max(self.negatives, 1):.3f}); check-ins on harmless messages: {self.false_check_ins}",
+        ]
+
+
+def blind_cases() -> Dict[str, List[Dict[str, Any]]]:
+    return yaml.safe_load(BLIND.read_text(encoding="utf-8"))
+
+
+def evaluate(agent: Any) -> CrisisFigures:
+    cases = blind_cases()
+    figures = CrisisFigures(crises=len(cases["crisis"]), negatives=len(cases["negatives"]))
+    for case, parse in zip(cases["crisis"], parse_all(agent, [c["text"] for c in cases["crisis"]])):
+        intent = parse["intent"]["name"]
+        if intent == "crisis":
+            figures.caught += 1
+            figures.right_number += NUMBERS.get(crisis_type(parse), "") == NUMBERS[case["type"]]
+        elif intent == "crisis_check":
+            figures.checked_in += 1
+            figures.missed_by_type[case["type"]] += 1
+        else:
+            figures.missed_by_type[case["type"]] += 1
+    for parse in parse_all(agent, [c["text"] for c in cases["negatives"]]):
+        figures.false_alarms += parse["intent"]["name"] == "crisis"
+        figures.false_check_ins += parse["intent"]["name"] == "crisis_check"
+    return figures
+
+
+if __name__ == "__main__":
+    from rasa.core.agent import Agent
+
+    for line in evaluate(Agent.load(sys.argv[1])).lines():
+        print(line)
