@@ -43,6 +43,8 @@ if str(ROOT) not in sys.path:
 from bot.content_store.errors import ContentError  # noqa: E402
 from bot.content_store.store import ContentLoadFailed, load_snapshot  # noqa: E402
 from bot.content_store.yamlload import load_with_lines  # noqa: E402
+from bot.dialogue.advice import part_of  # noqa: E402
+from bot.dialogue.planner import question_of  # noqa: E402
 
 # Files that need a second reviewer (kept in step with .github/CODEOWNERS).
 SENSITIVE = (
@@ -332,6 +334,10 @@ def check_used_responses(paths: Paths, report: Report) -> None:
     for name, path, line, how in used_responses(paths):
         if name in known or (name, str(path)) in seen:
             continue
+        if part_of(name) is not None:
+            continue  # the advice, put together from the flows' steps (content/flows/)
+        if name.startswith("utter_reask_") and f"utter_ask_{question_of(name)}" in known:
+            continue  # a question asked again: its own text, with an opening line
         seen.add((name, str(path)))
         fix = ("ajoutez la réponse dans un fichier de content/responses/ (avec fr: et en:), ou corrigez le nom"
                if how != "le code de l'assistant" else
