@@ -108,10 +108,10 @@ def test_response_used_in_a_rule_but_missing_from_content(ws: Workspace) -> None
          "content/responses/")
 
 
-def test_form_question_missing_from_content(ws: Workspace) -> None:
-    ws.edit("domain.yml", "required_slots: [platform, can_login]", "required_slots: [platform, can_login, recovery_email]")
-    line = ws.line_of("domain.yml", "recovery_email")
-    told(ws.check(), "domain.yml", line, "utter_ask_recovery_email", "question du formulaire hacked_form")
+def test_flow_question_that_does_not_exist(ws: Workspace) -> None:
+    ws.edit("content/flows/hacked_account.yml", "  - ask: can_login", "  - ask: recovery_email")
+    line = ws.line_of("content/flows/hacked_account.yml", "recovery_email")
+    told(ws.check(), "content/flows/hacked_account.yml", line, "« recovery_email » n'est pas une question connue", "can_login")
 
 
 def test_platform_typo_in_a_when_condition(ws: Workspace) -> None:
