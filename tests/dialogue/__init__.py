@@ -1,0 +1,1 @@
+"""Simulated conversations and the blind set, played against the running assistant."""
