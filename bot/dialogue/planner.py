@@ -24,7 +24,9 @@ from bot.dialogue.advice import MAX_PARTS, advice_action
 
 MAX_ASKS = 2
 MESSAGE_BUDGET = 8  # bot messages in the session before the advice is complete
-ADVICE_BY_TURN = 5  # the advice comes at the latest in the flow's fifth user turn
+# The advice comes at the latest in the flow's third user turn: people often leave after
+# three or four messages, and the advice is what helps; questions still open come after it.
+ADVICE_BY_TURN = 3
 MAX_TURN_MESSAGES = 4
 
 SAFETY_SLOTS = ("safe_now", "safe_at_home")

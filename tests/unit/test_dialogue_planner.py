@@ -29,15 +29,15 @@ def test_a_new_problem_gets_the_urgent_steps_then_the_first_open_question() -> N
 
 def test_a_question_whose_answer_is_known_is_never_asked() -> None:
     slots = {"platform": "snapchat", "wellbeing": "ok", "age": 14, "paid": "no"}
-    plan = plan_turn(turn(slots=slots, messages_before=2, asked={"wellbeing": 1}))
+    plan = plan_turn(turn(slots=slots, messages_before=2, asked={"wellbeing": 1}, user_turns_in_flow=2))
     assert plan.actions == ["utter_ask_posted"]
 
 
 def test_not_understood_once_the_question_is_rephrased_then_the_bot_moves_on() -> None:
     slots = {"platform": "snapchat", "wellbeing": "ok"}
-    first = plan_turn(turn(slots=slots, pending="age", asked={"wellbeing": 1, "age": 1}, messages_before=3))
+    first = plan_turn(turn(slots=slots, pending="age", asked={"wellbeing": 1, "age": 1}, messages_before=3, user_turns_in_flow=2))
     assert first.actions == ["utter_reask_age"]
-    second = plan_turn(turn(slots=slots, pending="age", asked={"wellbeing": 1, "age": 2}, messages_before=4))
+    second = plan_turn(turn(slots=slots, pending="age", asked={"wellbeing": 1, "age": 2}, messages_before=4, user_turns_in_flow=2))
     assert "age" in second.updates["skipped_slots"]
     assert "utter_ask_age" not in second.actions and "utter_reask_age" not in second.actions
     yes_no = plan_turn(turn(slots=dict(slots, age=14), pending="paid", asked={"wellbeing": 1, "age": 1, "paid": 2},
@@ -65,8 +65,10 @@ def test_the_advice_comes_before_the_message_budget_is_spent() -> None:
     assert plan.actions[:3] == ["utter_advice_1", "utter_advice_2", "utter_advice_3"]
 
 
-def test_the_advice_comes_by_the_fifth_turn_whatever_the_answers() -> None:
-    plan = plan_turn(turn(user_turns_in_flow=5, messages_before=1))
+def test_the_advice_comes_by_the_third_turn_whatever_the_answers() -> None:
+    slots = {"platform": "snapchat", "wellbeing": "ok"}
+    assert plan_turn(turn(slots=slots, user_turns_in_flow=2, messages_before=1, asked={"wellbeing": 1})).actions == ["utter_ask_age"]
+    plan = plan_turn(turn(user_turns_in_flow=3, messages_before=1))
     assert plan.actions[0] == "utter_advice_1"
 
 
@@ -104,7 +106,7 @@ def test_after_the_advice_small_talk_is_left_to_the_rules() -> None:
 
 def test_a_low_mood_gets_the_3114_gently_and_the_flow_goes_on() -> None:
     plan = plan_turn(turn(slots={"platform": "snapchat", "wellbeing": "low"}, pending="wellbeing", answered=True,
-                          asked={"wellbeing": 1}, messages_before=2))
+                          asked={"wellbeing": 1}, messages_before=2, user_turns_in_flow=2))
     assert plan.actions == [WELLBEING_SUPPORT, "utter_ask_age"]
 
 
@@ -121,7 +123,7 @@ def test_safety_answers() -> None:
 def test_conditional_questions_follow_the_facts() -> None:
     grooming = ["age", "platform", "meeting_proposed"]
     plan = plan_turn(turn(flow="grooming", urgent="utter_grooming_urgent", questions=grooming,
-                          slots={"age": 12, "platform": "roblox"}, messages_before=2, asked={"age": 1}))
+                          slots={"age": 12, "platform": "roblox"}, messages_before=2, asked={"age": 1}, user_turns_in_flow=2))
     assert plan.actions == ["utter_ask_meeting_proposed"]
 
 

@@ -116,15 +116,15 @@ def test_a_14_year_old_answering_out_of_order_gets_the_whole_advice_and_high_ris
         "utter_sextortion_urgent", "utter_ask_wellbeing"]
     assert c.slot("user_role") == "teen" and c.slot("platform") == "snapchat"
     c.say("oui", "affirm")
-    c.say("14", "inform")
-    assert c.slot("age") == 14
+    advice_turn = c.say("14", "inform")  # the flow's third turn: the advice, whatever is still open
+    assert c.slot("age") == 14 and advice_turn[0] == "utter_advice_1"
+    assert c.slot("risk_level") == "high" and "utter_offer_human" in advice_turn  # under 15, serious flow
     c.say("snapchat", "inform")
     turn = c.say("ce soir", "inform")
-    assert c.slot("deadline") == "yes"
+    assert c.slot("deadline") == "yes" and turn[0] == "utter_advice_1"  # the deadline step, given now
     steps = c.steps_given()
     assert {"step_sextortion_deadline", "step_sextortion_takeitdown", "step_sextortion_report"} <= set(steps)
-    assert "step_sextortion_stopncii" not in steps
-    assert c.slot("risk_level") == "high" and "utter_offer_human" in turn
+    assert "step_sextortion_stopncii" not in steps and len(steps) == len(set(steps))
     assert c.say("merci", "thanks") == ["utter_thanks"]  # the rules thank; no question comes back
 
 
@@ -240,14 +240,13 @@ def test_ok_does_not_answer_a_question_of_fact_but_accepts_an_offer() -> None:
     c.say("ca va", "affirm")
     assert c.slot("wellbeing") == "ok"
     turn = c.say("ok", "affirm")  # to "have you already paid?"
-    assert c.slot("paid") is None and turn == ["utter_reask_paid"]
+    assert c.slot("paid") is None and turn[-1] == "utter_reask_paid"
 
 
 def test_thanks_before_the_advice_still_brings_the_advice() -> None:
     c = Conversation()
     c.say("des gens de ma classe ont fait un montage de moi nue", "nonconsensual_sharing")
     c.say("jsp", "skip")
-    c.say("oui", "affirm")
     turn = c.say("merci", "thanks")
     assert turn[0] == "utter_thanks" and "utter_advice_1" in turn and len(turn) <= 4
     assert "step_sharing_takeitdown" in c.steps_given() or "step_sharing_stopncii" in c.steps_given()

@@ -109,7 +109,8 @@ def flow_history(tracker: DialogueStateTracker, flow: Optional[str]) -> FlowHist
             in_flow, history = False, FlowHistory()
         if isinstance(event, SlotSet) and event.key == "flow":
             if event.value != flow or not in_flow:
-                history = FlowHistory(messages_in_session=history.messages_in_session)
+                # The flow is set in the turn of the message that started it: that turn counts.
+                history = FlowHistory(messages_in_session=history.messages_in_session, user_turns=1)
             in_flow = event.value == flow and flow is not None
         elif isinstance(event, BotUttered):
             history.messages_in_session += 1
