@@ -257,3 +257,11 @@ def test_a_service_question_in_the_middle_gets_its_answer_then_the_question_agai
     c.say("on me harcele sur tiktok depuis 2 semaines", "cyberbullying")
     turn = c.say("c'est anonyme ?", "ask_free_anonymous")
     assert turn == ["utter_free_anonymous", "utter_reask_age"]
+
+
+def test_how_do_i_report_it_in_a_serious_flow_gives_that_flows_advice_not_another_flow() -> None:
+    c = Conversation()
+    c.say("ma photo nue tourne dans le groupe de la classe", "nonconsensual_sharing")
+    turn = c.say("comment je fais pour signaler la publication sur insta", "report_account")
+    assert c.slot("flow") == "nonconsensual_sharing" and turn[0] == "utter_advice_1"
+    assert "step_sharing_report" in c.steps_given()

@@ -15,6 +15,7 @@ the flow (opening hours, "merci"...), and this policy then goes on with its ques
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import PolicyPrediction
@@ -74,6 +75,10 @@ PER_FLOW_ANSWERS = (
 # classifier is sure and the message is more than a short answer.
 SWITCH_CONFIDENCE = 0.8
 SWITCH_MIN_WORDS = 5
+# In a serious flow, "how do I report it?" asks for that flow's own reporting steps (part
+# of its advice): the advice now, not a switch to the generic reporting flow.
+SERIOUS_FLOWS = ("sextortion", "nonconsensual_sharing", "grooming")
+ASKS_FOR_REPORTING = ("report_account",)
 
 
 def _intent(tracker: DialogueStateTracker) -> Tuple[Optional[str], float]:
@@ -91,6 +96,8 @@ def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered:
         return flow, True, implied
     if flow == current:
         return current, False, implied
+    if current in SERIOUS_FLOWS and flow in ASKS_FOR_REPORTING:
+        return current, False, {}
     words = len((tracker.latest_message.text or "").split())
     if answered or confidence < SWITCH_CONFIDENCE or words < SWITCH_MIN_WORDS:
         return current, False, {}  # most likely an answer the classifier read as a problem
@@ -115,6 +122,8 @@ class TurnReading:
         facts = message_entities(tracker, FACT_SLOTS)
         text = tracker.latest_message.text or "" if tracker.latest_message else ""
         self.reply = read_reply(self.pending, text, self.intent, facts, aliases, sms)
+        if self.before_flow in SERIOUS_FLOWS and FLOW_INTENTS.get(self.intent or "", ("",))[0] in ASKS_FOR_REPORTING:
+            self.reply = replace(self.reply, what_now=True)  # "comment je le signale ?": the advice now
         answered = self.reply.value is not None or (self.pending in facts)
         self.flow, self.started, implied = decide_flow(tracker, self.before_flow, answered)
         self.updates: Dict[str, Any] = {}
