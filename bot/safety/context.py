@@ -97,6 +97,10 @@ FIRST_PERSON_AGE_PATTERNS = [
     rf"\bi ?m {_NUM}(?: {_YEARS_EN})?\b",
     rf"\bi am {_NUM}(?: {_YEARS_EN})?\b",
     rf"^{_NUM} (?:{_YEARS}|{_YEARS_EN})\b",  # a message that opens with an age: "14yo, someone has my pics"
+    rf"\bj ?ai (?:que|seulement|juste|presque|bientot|deja|meme pas) {_NUM} {_YEARS}\b",  # "j'ai que 14 ans"
+    # An age added at the end: "nothing is online yet, 17 yo btw", "14 ans au fait" (not "un mec de 19 ans").
+    rf"(?<!\bde )(?<!\ba )(?<!\bof )\b{_NUM} (?:yo|y o)(?: btw| by the way)?$",
+    rf"(?<!\bde )(?<!\ba )\b{_NUM} {_YEARS} (?:au fait|btw|d ailleurs)$",
 ]
 # He/she: the child for a parent or professional; for a teen most often the adult who
 # contacts them ("il a 25 ans", "un mec de 19 ans"), so only read for parents and pros.

@@ -65,6 +65,11 @@ def _read(text: str, sms) -> dict:
 
 
 AGE_CASES = [
+    ("rien n'est en ligne pour l'instant 15 yo btw", 15),
+    ("nothing is online yet, 17 yo btw", 17),
+    ("j'ai que 13 ans", 13),
+    ("jai seulement 12 ans et il me menace", 12),
+    ("il publie ce soir, 14 ans au fait", 14),
     # the teen's own age, however it is typed
     ("14an", 14),
     ("15ans et g peur", 15),
@@ -109,6 +114,8 @@ def test_age_of_the_young_person(text: str, age: int, sms) -> None:
 
 
 NO_AGE_CASES = [
+    "c'est un mec de 19 yo",
+    "elle a 25 yo btw",
     "il a 25 ans et veut me voir",  # a teen writing about the adult
     "un mec de 19 ans me harcèle",
     "he's 24 and keeps messaging me",

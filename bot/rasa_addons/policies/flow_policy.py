@@ -41,6 +41,8 @@ from bot.rasa_addons.policies.conversation import (
     slot_before_turn,
 )
 from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, crisis_reason, handoff_state
+from bot.safety.context import extract_age
+from bot.safety.normalize import normalize
 from bot.safety.risk import assess
 
 # Which flow each problem intent starts, and what it says about the problem.
@@ -79,6 +81,10 @@ SWITCH_MIN_WORDS = 5
 # of its advice): the advice now, not a switch to the generic reporting flow.
 SERIOUS_FLOWS = ("sextortion", "nonconsensual_sharing", "grooming")
 ASKS_FOR_REPORTING = ("report_account",)
+
+
+def text_of(tracker: DialogueStateTracker) -> str:
+    return (tracker.latest_message.text or "") if tracker.latest_message else ""
 
 
 def _intent(tracker: DialogueStateTracker) -> Tuple[Optional[str], float]:
@@ -120,7 +126,14 @@ class TurnReading:
         self.before_flow = slot_before_turn(tracker, "flow")
         self.pending = pending_question(tracker)
         facts = message_entities(tracker, FACT_SLOTS)
-        text = tracker.latest_message.text or "" if tracker.latest_message else ""
+        role = facts.get("user_role") or tracker.get_slot("user_role")
+        if "age" not in facts and role:
+            # "she just turned 10" from a parent who said so two messages ago: the reader of
+            # one message cannot know who writes; the conversation does.
+            age = extract_age(normalize(text_of(tracker), sms), role)
+            if age is not None:
+                facts["age"] = age
+        text = text_of(tracker)
         self.reply = read_reply(self.pending, text, self.intent, facts, aliases, sms)
         if self.before_flow in SERIOUS_FLOWS and FLOW_INTENTS.get(self.intent or "", ("",))[0] in ASKS_FOR_REPORTING:
             self.reply = replace(self.reply, what_now=True)  # "comment je le signale ?": the advice now
