@@ -35,6 +35,10 @@ PROFESSIONAL_CUES = [
     r"\bmy (?:students?|pupils?)\b",
     r"\bi m (?:a |an )?(?:teacher|school nurse|counsellor|counselor|social worker|youth worker|headteacher|principal|educator)\b",
     r"\b(?:a|one|some|two|several) (?:of my )?(?:students?|pupils?) (?:in|at|from) my (?:class|school)\b",
+    # A professional introducing themselves: "animateur jeunesse ici", "teacher here", "je travaille en foyer".
+    r"\b(?:prof|professeur|professeure|enseignante?|cpe|infirmiere?|educat(?:eur|rice)|animat(?:eur|rice)(?: jeunesse)?|"
+    r"assistante? sociale?|surveillante?|teacher|school nurse|social worker|youth worker|educator) (?:ici|here)\b",
+    r"\b(?:un|une) (?:jeune|ado|adolescente?|enfant|gamine?) (?:que j accompagne|dont je m occupe|de mon groupe|du foyer)\b",
 ]
 TEEN_CUES = [
     r"\bj ?ai (?:1[0-7]|[89]) (?:ans?|piges?)\b",
@@ -123,6 +127,9 @@ PAID_CUES = [
     r"\bdeja paye\b",
     r"\bi (?:already )?(?:paid|sent (?:him|her|them) (?:\d+|money|the money))\b",
     r"\b(?:already|have) paid\b",
+    # The young person paid, told by a parent or a professional.
+    r"\b(?:he|she|they) (?:already |has already |has |have already |have )?(?:paid|sent (?:him|her|them) \d+)\b",
+    r"\b(?:il|elle) (?:lui|leur) a (?:deja )?(?:envoye|verse|donne) \d+\b",
 ]
 _NOTHING = r"(?:pas|rien|jamais|toujours pas|pas encore|encore rien|rien du tout|pas du tout|jamais rien)"
 _MONEY = r"(?:argent|thune|tune|fric|sous|euros?|centimes?|balles|carte|cartes|paysafecard|money|cash)"
@@ -140,7 +147,10 @@ POSTED_CUES = [
     r"\b(?:tourne|circule) (?:au|dans|sur|partout)\b",
     r"\b(?:already )?(?:posted|shared|leaked|sent) (?:it|them|the video|the pics|my pics) (?:to|on|online|everywhere)\b",
     r"\b(?:already|has|have|he s|she s|they ve|they have|he has|she has) (?:posted|shared|leaked|published) (?:it|them|the video|the pics|the photos|my pics)\b",
-    r"\bit s (?:already )?(?:online|out there|going around)\b",
+    r"\b(?:it s|its) (?:already )?(?:online|out there|going around)\b",  # "it's online", "its already online"
+    r"\b(?:is|are) already (?:online|out there|going around|posted|shared)\b",  # "the video is already online"
+    r"\b(?:they|he|she) (?:already )?(?:posted|shared|leaked|published) (?:a|an|one|some|two|the|my|her|his) \w+",
+    r"\b(?:ils|elles|il|elle) ont (?:deja )?(?:poste|publie|partage|diffuse|balance)\b",  # "ils ont deja publie une photo"
 ]
 _PUBLISHED_FR = r"(?:postee?s?|publiee?s?|partagee?s?|diffusee?s?|balancee?s?|envoyee?s? a (?:qui que ce soit|personne|quelqu un)|mise? en ligne|en ligne)"
 POSTED_NO_CUES = [
@@ -208,7 +218,7 @@ _WANTS = r"(?:veux|veut|voudrais|voudrait|aimerait|aimerais|propose|proposer|dem
 MEETING_CUES = [
     r"\bse (?:voir|voie|voit|voient|rencontrer|rencontre|retrouver|retrouve|capter|capte)\b",  # "veut qu'on se voie"
     rf"(?<!\bje ){_WANTS} (?:\w+ )?(?:de |a )?(?:me|te) (?:voir|rencontrer|retrouver|capter)\b",  # "il veut me voir", not "je veux..."
-    r"\b(?:me|te|le|la|nous) (?:rencontrer|retrouver)\b",
+    r"\b(?:me|te|le|la|nous) (?:rencontrer|retrouver|rejoindre)\b",  # "il m'a proposé de le rejoindre au parc"
     # A parent: "il veut rencontrer ma fille", "il veut voir mon fils en vrai".
     rf"(?<!\bje ){_WANTS} (?:\w+ )?(?:de |a )?(?:voir|rencontrer|retrouver) (?:mon|ma|mes|notre|nos) (?:\w+ )?{_CHILD}\b",
     rf"\b(?:voir|rencontrer|retrouver) (?:mon|ma|mes|notre|nos) (?:\w+ )?{_CHILD}\b(?:\s+\S+){{0,4}} (?:en vrai|irl|en personne)\b",
@@ -218,6 +228,7 @@ MEETING_CUES = [
     r"\b(?:me|te) (?:chercher|prendre) (?:a|au|apres|devant|en)\b",
     r"\b(?:aller|alle|aille) chez (?:lui|elle|eux)\b",
     r"\b(?:meet|meets|meet up|meetup|meeting up)\b(?! (?:with )?(?:a |the )?(?:counsellor|counselor|police|someone from))",
+    r"\bmeeting (?:him|her|them|up|in person|irl)\b",  # "he suggested meeting him at the mall"
     r"\bcome (?:over|to (?:my|his|her|their) (?:house|place|home|flat|apartment))\b",
     r"\b(?:pick|picking) (?:me|you) up\b",
     r"\b(?:see|hang out|hangout) (?:me |you )?(?:in person|irl|in real life)\b",

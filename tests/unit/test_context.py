@@ -136,6 +136,8 @@ def test_no_age_from_someone_else(text: str, sms) -> None:
 
 
 ROLE_CASES = [
+    ("animateur jeunesse ici, un adulte contacte un eleve", "professional"),
+    ("teacher here, a pupil told me something worrying", "professional"),
     ("il a mes nudes et il me menace", "teen"),
     ("on m'a piraté mon compte insta", "teen"),
     ("ma vidéo tourne au lycée", "teen"),
@@ -198,6 +200,8 @@ FACT_CASES = (
         ("he didn't give me a deadline", "no"),
     ])
     + _fact_table("meeting_proposed", [
+        ("il m'a proposé de le rejoindre au parc", "yes"),
+        ("he suggested meeting him at the mall", "yes"),
         ("il veut me voir", "yes"),
         ("un adulte sur roblox voudrait rencontrer ma fille", "yes"),
         ("ce type veut voir mon fils samedi en vrai", "yes"),
@@ -218,6 +222,8 @@ FACT_CASES = (
         ("he hasn't asked to meet me", "no"),
     ])
     + _fact_table("paid", [
+        ("she already paid 50 bucks", "yes"),
+        ("il lui a deja envoye 30 euros", "yes"),
         ("j'ai déjà payé 50€", "yes"),
         ("je lui ai envoyé 100 euros", "yes"),
         ("i already paid him", "yes"),
@@ -233,6 +239,10 @@ FACT_CASES = (
         ("not paid yet", "no"),
     ])
     + _fact_table("posted", [
+        ("its already online", "yes"),
+        ("the video is already online", "yes"),
+        ("they already posted one photo", "yes"),
+        ("ils ont deja publie une photo", "yes"),
         ("il l'a déjà publiée", "yes"),
         ("ma vidéo tourne sur snap", "yes"),
         ("he already posted it", "yes"),
