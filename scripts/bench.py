@@ -27,9 +27,13 @@ PARALLEL = int(os.environ.get("BENCH_PARALLEL", "8"))
 ROUND_SECONDS = float(os.environ.get("BENCH_ROUND_SECONDS", "20"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 
+# A natural conversation with the guided flow: the problem, then answers to the questions in
+# the flow's order (how they hold up, age, paid, posted, deadline), then service questions,
+# thanks, a request for a person and goodbye.
 ASSISTANT_TURNS = [
-    "salut", "une fille sur insta me menace de publier ma video si je paie pas", "oui", "14", "non", "non",
-    "ce soir", "c'est gratuit ?", "merci", "je veux parler a quelqu'un", "comment porter plainte", "merci au revoir",
+    "salut", "une fille sur insta me menace de publier ma video si je paie pas", "bof jsuis pas trop bien", "14",
+    "non j'ai rien payé", "non", "elle a dit avant ce soir", "c'est gratuit ?", "merci", "je veux parler a quelqu'un",
+    "comment porter plainte", "merci au revoir",
 ]
 BARE_TURNS = ["hello", "I am sad", "no", "bye", "hi", "great", "are you a bot?", "hello", "I am happy", "yes", "bye", "hi"]
 

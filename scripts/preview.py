@@ -1,8 +1,13 @@
 """`make preview FLOW=sextortion LANGUE=fr`: a flow as the user would see it, with its branches.
 
-Reads the content (content/, or CONTENT_DIR), the domain's forms and the rules of
-bot/data/rules, and renders every message with the assistant's own renderer
+Reads the content (content/, or CONTENT_DIR): the flow's definition in content/flows/
+(`urgent`, `questions` with their `when`, `steps`), and the rules of bot/data/rules (which
+message starts the flow), and renders every message with the assistant's own renderer
 (bot.content_store.render), for a teenager and for a parent. No model, no services.
+
+The shape shown is the one the assistant follows (bot/dialogue/planner.py): the urgent
+answer at once, then one question per turn, the advice (at most 3 messages), then the
+offer of a person when the risk is high, or "anything else?".
 
     python scripts/preview.py sextortion --langue en
     python scripts/preview.py sextortion --public pro --plateforme instagram
@@ -136,19 +141,28 @@ def show_response(snapshot: Snapshot, name: str, base: Dict[str, Any], who: str,
         out += message_lines(render_variant(snapshot, name, variant, {**base, **slots_for(variant.when)}), "      ")
 
 
-def flow_structure(flow: str, domain: Dict[str, Any], rules_dir: Path) -> Tuple[Optional[str], Optional[str], List[str], Optional[str]]:
-    """(intent, urgent response, questions' slots, form) of a flow, from the domain and the rules."""
-    intents = [m.get("intent") for m in domain["slots"]["flow"].get("mappings", []) if m.get("value") == flow]
+def flow_intent(urgent: Optional[str], rules_dir: Path) -> Optional[str]:
+    """The intent whose rule answers with the flow's urgent response (its first intent if several)."""
     for path in sorted(rules_dir.rglob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for rule in data.get("rules") or []:
             steps = rule.get("steps") or []
-            if len(steps) >= 4 and steps[0].get("intent") in intents and str(steps[1].get("action", "")).startswith("utter_"):
-                form = next((s["action"] for s in steps[2:] if str(s.get("action", "")).endswith("_form")), None)
-                if form:
-                    slots = (domain.get("forms") or {}).get(form, {}).get("required_slots") or []
-                    return steps[0]["intent"], steps[1]["action"], list(slots), form
-    return (intents[0] if intents else None), None, [], None
+            if len(steps) < 2 or steps[1].get("action") != urgent:
+                continue
+            first = steps[0]
+            if first.get("intent"):
+                return first["intent"]
+            options = [o.get("intent") for o in first.get("or") or [] if o.get("intent")]
+            if options:
+                return options[0]
+    return None
+
+
+def flow_structure(flow: str, snapshot: Snapshot, rules_dir: Path) -> Tuple[Optional[str], str, List[Tuple[str, Dict[str, Any]]]]:
+    """(intent, urgent response, [(question slot, its `when`)...] in the order asked), from content/flows/."""
+    definition = snapshot.flows[flow]
+    questions = [(q.slot, dict(q.when or {})) for q in definition.questions]
+    return flow_intent(definition.urgent, rules_dir), definition.urgent, questions
 
 
 def first_example(data_dir: Path, intent: Optional[str], language: str) -> Optional[str]:
@@ -165,14 +179,34 @@ def first_example(data_dir: Path, intent: Optional[str], language: str) -> Optio
     return None
 
 
+# What the assistant does after some answers (bot/dialogue/planner.py, the crisis net).
+AFTER_ANSWER = {
+    "wellbeing": [("Si la personne ne va pas bien (« bof », « pas trop », « jsp »…)", "utter_wellbeing_support",
+                   {"wellbeing": "low"}, "")],
+    "safe_now": [
+        ("Si la réponse est « oui »", "utter_glad_safe", {"safe_now": "yes"}, ""),
+        ("Si la réponse est un « non » tout court (pas en sécurité)", "utter_not_safe", {"safe_now": "no"},
+         " (la réponse d'urgence ; puis un·e écoutant·e est demandé·e)"),
+    ],
+}
+
+
+def show_reaction(snapshot: Snapshot, name: str, slots: Dict[str, Any], out: List[str], note: str) -> None:
+    """The one variant the assistant sends after this answer (rendered with the answer's slots)."""
+    if name not in snapshot.responses:
+        out.append(f"    Assistant : (réponse {name} introuvable dans content/responses/)")
+        return
+    out.append(f"    Assistant{note} — {name} :")
+    out += message_lines(render(snapshot, name, slots), "      ")
+
+
 def preview(flow: str, language: str = "fr", audiences: Tuple[str, ...] = ("ado", "parent"), platform: Optional[str] = None,
             content: Optional[Path] = None, data_dir: Optional[Path] = None, domain_file: Optional[Path] = None) -> str:
     snapshot = load_snapshot(content or content_dir())
-    domain = yaml.safe_load((domain_file or ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
     data_dir = data_dir or ROOT / "bot" / "data"
     if flow not in snapshot.flows:
         raise KeyError(flow)
-    intent, urgent, questions, form = flow_structure(flow, domain, data_dir / "rules")
+    intent, urgent, questions = flow_structure(flow, snapshot, data_dir / "rules")
     example = first_example(data_dir, intent, language)
     out = [f"=== Parcours {flow} — aperçu en {'français' if language == 'fr' else 'anglais'} ===",
            "Chaque message est rendu comme l'assistant l'envoie. « Si … » marque une branche : "
@@ -186,20 +220,37 @@ def preview(flow: str, language: str = "fr", audiences: Tuple[str, ...] = ("ado"
         show_response(snapshot, "utter_intro", base, "Assistant", out, " (premier message de la conversation)")
         out.append("")
         if urgent:
-            show_response(snapshot, urgent, base, "Assistant", out, " (les premières choses à faire)")
+            show_response(snapshot, urgent, base, "Assistant", out, " (tout de suite : les premières choses à faire)")
             out.append("")
-        for number, slot in enumerate(questions, 1):
-            show_response(snapshot, f"utter_ask_{slot}", base, "Assistant", out, f" (question {number}/{len(questions)}, {form})")
+        if questions:
+            out += [
+                "Ensuite, une question par message, dans cet ordre, seulement si la réponse n'est pas encore connue",
+                "(un message peut répondre à plusieurs questions, dans n'importe quel ordre). Une question pas comprise",
+                "est reformulée une fois, avec des boutons, puis l'assistant passe à la suite.",
+                "« Je fais quoi ? » donne les conseils tout de suite ; les questions restantes viennent après.",
+                "",
+            ]
+        for number, (slot, when) in enumerate(questions, 1):
+            only = f", seulement {condition_label(when, snapshot)[0].lower()}{condition_label(when, snapshot)[1:]}" if when else ""
+            show_response(snapshot, f"utter_ask_{slot}", {**base, **slots_for(when)}, "Assistant", out,
+                          f" (question {number}/{len(questions)}{only})")
             out.append("Personne : (répond, ou passe la question)")
+            for condition, response, answer, note in AFTER_ANSWER.get(slot, []):
+                out.append(f"  {condition} :")
+                show_reaction(snapshot, response, {**base, **slots_for(when), **answer}, out, note)
             out.append("")
-        show_response(snapshot, "utter_offer_human", base, "Assistant", out, " (seulement si le risque évalué est élevé)")
-        out += ["", "Assistant — les étapes, dans l'ordre de content/flows/ :"]
+        out += ["Assistant — les conseils, en 3 messages au plus, dès que les questions sont finies (ou demandés) ;",
+                "les étapes, dans l'ordre de content/flows/, chacune seulement dans sa situation :"]
         for number, step in enumerate(snapshot.flows[flow].steps, 1):
             label = f" (étape {number})"
             if step.when:
                 out.append(f"  {condition_label(step.when, snapshot)} :")
             show_response(snapshot, step.response, {**base, **slots_for(step.when)}, "  Assistant", out, label)
         out.append("")
+        show_response(snapshot, "utter_offer_human", base, "Assistant", out,
+                      " (après les conseils, seulement si le risque évalué est élevé ; « ok » ouvre une demande pour un·e écoutant·e)")
+        out.append("")
+        out.append("Sinon, la question suivante encore ouverte, ou pour finir :")
         show_response(snapshot, "utter_anything_else", base, "Assistant", out, " (pour finir)")
         out.append("")
     return "\n".join(out)

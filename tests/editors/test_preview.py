@@ -1,17 +1,15 @@
-"""`make preview`: every flow, in French and English, with its questions, branches and steps."""
+"""`make preview`: every flow, in French and English: the urgent answer, the questions in order (with\ntheir `when`), the advice by branch, then the offer of a person or "anything else?"."""
 from __future__ import annotations
 
 import subprocess
 
 import pytest
-import yaml
-
 from bot.content_store.render import render
 from bot.content_store.store import load_snapshot
 from tests.editors.conftest import ROOT
 
 SNAPSHOT = load_snapshot(ROOT / "content")
-DOMAIN = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+RULES = ROOT / "bot" / "data" / "rules"
 
 
 def first_line(name: str, language: str, role: str = "teen") -> str:
@@ -24,20 +22,47 @@ def test_preview_of_every_flow(preview, flow: str, language: str) -> None:
     text = preview.preview(flow, language)
     assert f"=== Parcours {flow}" in text
     assert "--- Pour un·e ado (tutoiement) ---" in text and "--- Pour un parent (vouvoiement) ---" in text
-    _, urgent, questions, form = preview.flow_structure(flow, DOMAIN, ROOT / "bot" / "data" / "rules")
-    assert urgent and questions and form in DOMAIN["forms"]
+    intent, urgent, questions = preview.flow_structure(flow, SNAPSHOT, RULES)
+    definition = SNAPSHOT.flows[flow]
+    assert intent and "Personne : « " in text  # a real first message, from the training data
+    assert urgent == definition.urgent and questions == [(q.slot, dict(q.when)) for q in definition.questions]
+    assert questions, "every flow asks something"
     assert first_line(urgent, language) in text
-    for slot in questions:  # every question, in the form's order, with its buttons
-        assert f"utter_ask_{slot}" in text
-        assert first_line(f"utter_ask_{slot}", language) in text
-    positions = [text.index(f"utter_ask_{slot}") for slot in questions]
-    assert positions == sorted(positions)
-    for step in SNAPSHOT.flows[flow].steps:
-        assert step.response in text
+    for number, (slot, when) in enumerate(questions, 1):  # every question, in the flow's order, with its buttons
+        assert f"(question {number}/{len(questions)}" in text and f"utter_ask_{slot}" in text
+    teen = text.split("--- Pour un parent (vouvoiement) ---")[0]
+    # The shape the assistant follows: urgent answer, the questions, the advice, then the offer or "anything else?".
+    order = [urgent] + [f"utter_ask_{slot}" for slot, _ in questions] + [definition.steps[0].response,
+                                                                          "utter_offer_human", "utter_anything_else"]
+    positions = [teen.index(f"— {name}") for name in order]
+    assert positions == sorted(positions), order
+    for step in definition.steps:
+        assert step.response in teen
+    assert "_form" not in text and "requested_slot" not in text  # no Rasa forms any more
     assert "Boutons : [" in text
     assert "{" not in text.replace("{helpline", "")  # every placeholder filled
     if language == "en":
         assert first_line("utter_anything_else", "en") in text and first_line("utter_anything_else", "fr") not in text
+
+
+def test_questions_with_a_condition_say_when_they_are_asked(preview) -> None:
+    text = preview.preview("grooming", "fr")
+    assert "(question 4/4, seulement si un rendez-vous a été proposé) — utter_ask_safe_now" in text
+    teen = text.split("--- Pour un parent (vouvoiement) ---")[0]
+    safety = teen[teen.index("— utter_ask_safe_now"):teen.index("Assistant — les conseils")]
+    # "oui" is reassured; a bare "non" gets the emergency answer (17/112), then a counsellor.
+    assert "Si la réponse est « oui » :" in safety and "utter_glad_safe" in safety
+    assert "Si la réponse est un « non » tout court" in safety and "utter_not_safe" in safety and "17" in safety
+
+
+def test_sextortion_asks_how_the_person_holds_up_first(preview) -> None:
+    text = preview.preview("sextortion", "fr")
+    assert "(question 1/6) — utter_ask_wellbeing" in text
+    assert "comment tu tiens le coup" in text
+    teen = text.split("--- Pour un parent (vouvoiement) ---")[0]
+    support = teen[teen.index("— utter_ask_wellbeing"):teen.index("— utter_ask_age")]
+    assert "utter_wellbeing_support" in support and "3114" in support  # a low answer: 3114, gently
+    assert teen.index("utter_sextortion_urgent") < teen.index("utter_ask_wellbeing")
 
 
 def test_sextortion_branches_are_labelled_in_french(preview) -> None:

@@ -27,3 +27,29 @@ def says_any(text: str, phrases: Iterable[str]) -> None:
 def never_asks_for_images(text: str) -> None:
     match = ASKS_FOR_IMAGE.search(fold(text))
     assert match is None, f"the assistant asked for an image: «{match.group(0)}» in:\n{text}"
+
+
+# Bot actions that are Rasa's bookkeeping, not part of the answer.
+_BOOKKEEPING = {"action_listen", "action_extract_slots", "action_session_start"}
+
+
+def pending_question(tracker: dict) -> str | None:
+    """The slot the bot's latest turn asked about (utter_ask_age / utter_reask_age -> "age"),
+    None when the latest turn ended otherwise (the advice, a choice, a rule's answer)."""
+    for event in reversed(tracker.get("events") or []):
+        if event.get("event") == "user":
+            return None
+        name = event.get("name") if event.get("event") == "action" else None
+        if not name or name in _BOOKKEEPING:
+            continue
+        for prefix in ("utter_ask_", "utter_reask_"):
+            if name.startswith(prefix):
+                return name[len(prefix):]
+        return None
+    return None
+
+
+def bot_actions(tracker: dict) -> list:
+    """Every action the bot ran, in order (bookkeeping left out)."""
+    return [e["name"] for e in tracker.get("events") or []
+            if e.get("event") == "action" and e.get("name") and e["name"] not in _BOOKKEEPING]

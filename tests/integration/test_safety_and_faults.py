@@ -11,26 +11,27 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.helpers import never_asks_for_images, says, says_any
+from tests.integration.helpers import bot_actions, never_asks_for_images, pending_question, says, says_any
 from tests.support.chat import Chat, free_port, http
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_crisis_inside_a_form_comes_first_and_ends_the_form(chat: Chat) -> None:
+def test_crisis_inside_a_flow_comes_first_and_is_never_read_as_an_answer(chat: Chat) -> None:
     chat.say("un mec sur snap me menace d'envoyer ma vidéo à tout le monde si je lui paie pas 100 euros")
-    assert chat.tracker()["active_loop"].get("name") == "sextortion_form"
+    assert chat.slots()["flow"] == "sextortion" and pending_question(chat.tracker()) == "wellbeing"
     replies = chat.say("jpp en vrai jveu plus vivre")
     text = Chat.text(replies)
     says(text, "3114")
+    assert bot_actions(chat.tracker())[-2:] == ["utter_crisis", "action_request_human"]
     assert len(replies[0]["text"].strip().splitlines()) <= 3
-    tracker = chat.tracker()
-    assert tracker["slots"]["risk_level"] == "critical"
-    assert not tracker["active_loop"].get("name")
+    slots = chat.slots()
+    assert slots["risk_level"] == "critical" and slots.get("wellbeing") is None  # not read as a mood
     # A counsellor is asked for at once (the stack's counsellors are on duty around the
-    # clock): the bot says so, then leaves the conversation to the person.
-    assert "Net Ecoute" in text and tracker["slots"]["handoff_status"] == "queued"
-    assert chat.say("c'est gratuit ?") == []
+    # clock): the bot says so. While the case is only queued, nobody is answering yet, so
+    # the bot keeps answering (quiet only once a counsellor has the conversation).
+    assert "Net Ecoute" in text and slots["handoff_status"] == "queued"
+    says(Chat.text(chat.say("c'est gratuit ?")), "gratuit")
 
 
 @pytest.mark.parametrize(
@@ -98,8 +99,15 @@ def test_frozen_action_server_still_gives_the_numbers(chat: Chat) -> None:
     pid = chat.stack.actions_pid()
     os.kill(pid, signal.SIGSTOP)
     try:
+        # The guided flow runs inside Rasa: its urgent steps need no action server.
         start = time.monotonic()
         text = Chat.text(chat.say("un mec me fait du chantage avec une vidéo de moi"))
+        elapsed = time.monotonic() - start
+        says(text, "ne paie pas")
+        assert elapsed < 8, f"took {elapsed:.1f} s"
+        # Asking for a person needs the action server: given up in seconds, with the numbers.
+        start = time.monotonic()
+        text = Chat.text(chat.say("je veux parler à quelqu'un"))
         elapsed = time.monotonic() - start
         says(text, "3018")
         says_any(text, ["17", "112"])
@@ -193,12 +201,38 @@ def test_no_to_a_question_other_than_safety_is_not_an_emergency(chat: Chat) -> N
     first = Chat.text(chat.say("slt jsui un gars de 14ans une meuf sur snap menace denvoyer ma video si jpaye pas"))
     says(first, "ne paie pas")
     assert chat.slots()["age"] == 14.0  # read from "14ans": the age question is not asked
-    chat.say("oui")  # safe right now
+    assert "utter_ask_age" not in bot_actions(chat.tracker())
     other = chat.stack.chat()
     other.say("une meuf menace de publier ma video si je paie pas")
-    other.say("oui")  # safe
-    assert other.slots()["requested_slot"] == "age"
-    text = Chat.text(other.say("non"))
+    other.say("ça va")  # to "comment tu tiens le coup ?"
+    assert pending_question(other.tracker()) == "age"
+    other.say("non")
+    # The reply may be the advice (which itself mentions 17 for immediate danger): what
+    # matters is that no emergency answer was given and the risk did not become critical.
+    actions = bot_actions(other.tracker())
+    assert "utter_not_safe" not in actions and "utter_crisis" not in actions
+    slots = other.slots()
+    assert slots["risk_level"] != "critical" and slots["flow"] == "sextortion" and slots.get("handoff_status") is None
+
+
+def test_non_j_ai_rien_paye_to_the_wellbeing_question_is_not_an_emergency(chat: Chat) -> None:
+    chat.say("une fille sur insta menace de publier ma video si je lui donne pas 200e")
+    assert pending_question(chat.tracker()) == "wellbeing"
+    text = Chat.text(chat.say("non j'ai rien payé"))
+    actions = bot_actions(chat.tracker())
+    assert "utter_not_safe" not in actions and "utter_crisis" not in actions
     assert "17" not in text and "112" not in text
-    assert other.slots()["risk_level"] != "critical"
-    assert other.tracker()["active_loop"].get("name") == "sextortion_form"
+    slots = chat.slots()
+    assert slots["paid"] == "no" and slots["risk_level"] != "critical" and slots.get("handoff_status") is None
+    assert slots.get("wellbeing") != "low"  # "non" with content answers the content, not the mood
+
+
+def test_bare_no_to_the_grooming_safety_question_gets_the_emergency_answer(chat: Chat) -> None:
+    chat.say("un adulte sur roblox veut voir ma fille de 12 ans en vrai samedi")
+    assert chat.slots()["meeting_proposed"] == "yes"
+    assert pending_question(chat.tracker()) == "safe_now"  # asked only because a meeting was proposed
+    text = Chat.text(chat.say("non"))
+    says(text, "17")
+    assert bot_actions(chat.tracker())[-2:] == ["utter_not_safe", "action_request_human"]
+    slots = chat.slots()
+    assert slots["risk_level"] == "critical" and slots["safe_now"] == "no" and slots["handoff_status"] == "queued"

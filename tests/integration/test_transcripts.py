@@ -1,5 +1,10 @@
 """Full conversations through the running server, for every flow, main branches, both
-languages and both roles. Replies must hold the key advice and never ask for an image."""
+languages and both roles. Replies must hold the key advice and never ask for an image.
+
+The guided flows are walked by the FlowPolicy (bot/dialogue/planner.py): the urgent
+steps at once, then one question per turn (only those the person has not answered yet,
+in any order), the advice as soon as the questions are done or the person asks for it,
+then the offer of a person when the risk is high."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional
@@ -7,23 +12,39 @@ from typing import Dict, List, Optional
 import pytest
 
 from bot.safety.normalize import fold
-from tests.integration.helpers import never_asks_for_images, says
+from tests.integration.helpers import bot_actions, never_asks_for_images, pending_question, says
 from tests.support.chat import Chat
 
 SKIP = {"fr": "je préfère ne pas dire", "en": "I'd rather not say"}
+URGENT = {
+    "sextortion": "utter_sextortion_urgent", "nonconsensual_sharing": "utter_sharing_urgent",
+    "grooming": "utter_grooming_urgent", "cyberbullying": "utter_cyberbullying_urgent",
+    "hacked_account": "utter_hacked_urgent", "report_account": "utter_report_intro",
+}
+ADVICE = "utter_advice_1"
+NOT_NOW = {"fr": "non merci pas maintenant", "en": "no thanks, not now"}
 
 
 def converse(chat: Chat, first: str, answers: Dict[str, str], language: str = "fr") -> str:
-    """Say `first`, then answer each question the flow asks (skipping unknown ones)."""
+    """Say `first`, then answer each question the flow asks (skipping unknown ones), until
+    the bot's turn ends with something other than a question (the offer of a person is
+    declined once, so that the questions still open after the advice come)."""
     chat.say(first)
+    declined = False
     for _ in range(10):
         tracker = chat.tracker()
-        if not tracker["active_loop"].get("name"):
+        asked = pending_question(tracker)
+        if asked is None and not declined and bot_actions(tracker)[-1:] == ["utter_offer_human"]:
+            # The offer of a person came with the advice: "not now", then the questions still open.
+            declined = True
+            chat.say(NOT_NOW[language])
+            continue
+        if asked is None:
             break
-        requested = tracker["slots"].get("requested_slot")
-        chat.say(answers.get(requested, SKIP[language]))
+        chat.say(answers.get(asked, SKIP[language]))
     else:
         pytest.fail("the questions never ended")
+    assert ADVICE in bot_actions(chat.tracker()), "the advice never came:\n" + chat.all_bot_text()
     text = chat.all_bot_text()
     never_asks_for_images(text)
     return text
@@ -33,7 +54,7 @@ SCENARIOS: List[Dict] = [
     dict(
         id="sextortion-teen-fr-typos",
         first="une meuf sur insta ma demander de me montré en cam et mtn elle veut 200e sinon elle envoi tout a mes potes",
-        answers={"safe_now": "oui", "age": "14", "paid": "non", "posted": "non", "deadline": "ce soir minuit"},
+        answers={"wellbeing": "ça va a peu pres", "age": "14", "paid": "non", "posted": "non", "deadline": "ce soir minuit"},
         says=["ne paie pas", "arrete de repondre", "preuves", "jamais les images", "ne supprime", "porter plainte",
               "15-3", "3018", "take it down", "pas de ta faute"],
         never=["stopncii", "apres tes 18 ans"],  # nothing about adults' tools for a 14-year-old
@@ -43,7 +64,7 @@ SCENARIOS: List[Dict] = [
     dict(
         id="sextortion-parent-fr-already-paid",
         first="Bonjour, mon fils de 15 ans est victime de chantage à la webcam sur Snapchat, on lui réclame 300 euros",
-        answers={"safe_now": "oui", "paid": "oui, il a déjà payé 100 euros", "posted": "je ne sais pas", "deadline": "non"},
+        answers={"wellbeing": "il est très angoissé", "paid": "oui, il a déjà payé 100 euros", "posted": "je ne sais pas", "deadline": "non"},
         says=["ne payez pas", "porter plainte", "3018", "captures d"],
         slots={"flow": "sextortion", "user_role": "parent", "age": 15.0, "platform": "snapchat", "paid": "yes",
                "risk_level": "high"},
@@ -51,7 +72,7 @@ SCENARIOS: List[Dict] = [
     dict(
         id="sextortion-adult-en-posted",
         first="someone recorded me on webcam and wants $500 or he sends it to my family, I'm 19",
-        answers={"safe_now": "yes", "platform": "google chat", "paid": "no", "posted": "yes he already posted it",
+        answers={"wellbeing": "not great tbh", "platform": "google chat", "paid": "no", "posted": "yes he already posted it",
                  "deadline": "no"},
         language="en",
         says=["don't pay", "evidence", "don't delete", "police", "after you turned 18", "stopncii", "3018"],
@@ -84,7 +105,7 @@ SCENARIOS: List[Dict] = [
     dict(
         id="grooming-teen-fr",
         first="un mec de 25 ans sur discord veut qu'on se voie et me dit de rien dire a mes parents",
-        answers={"age": "13", "meeting_proposed": "oui"},
+        answers={"age": "13", "safe_now": "oui"},  # the meeting was in the first message: the safety question follows
         says=["rien fait de mal", "adulte de confiance", "ne va pas a ce rendez-vous", "3018"],
         slots={"flow": "grooming", "platform": "discord", "age": 13.0, "risk_level": "high"},
     ),
@@ -128,9 +149,9 @@ SCENARIOS: List[Dict] = [
     dict(
         id="impersonation-fr",
         first="quelqu'un a créé un faux compte avec mes photos sur insta",
-        answers={"can_login": "oui"},
-        says=["usurpation", "signal"],
-        slots={"flow": "hacked_account", "impersonation": "yes", "platform": "instagram"},
+        answers={},  # a fake account is reported (report flow); the platform is known: the advice at once
+        says=["se fait passer pour moi", "226-4-1", "signal"],
+        slots={"flow": "report_account", "impersonation": "yes", "platform": "instagram"},
     ),
 ]
 
@@ -148,10 +169,68 @@ def test_flow_transcript(chat: Chat, scenario: Dict) -> None:
     # The first reply gives the urgent steps before any question, after the disclosure.
     first = Chat.text(chat.transcript[0]["bot"])
     assert "robot" in first.lower() or "automat" in first.lower()
+    assert bot_actions(chat.tracker())[0] == URGENT[scenario["slots"]["flow"]]
     # Never a dead end: the flow ends with choices.
     assert Chat.payloads(chat.transcript[-1]["bot"]), "the last reply offers no choice"
     if scenario.get("offers_person"):
         assert "/talk_to_human" in [p for turn in chat.transcript for p in Chat.payloads(turn["bot"])]
+
+
+def test_a_14_year_old_answering_out_of_order_gets_the_whole_advice_within_six_turns(chat: Chat) -> None:
+    turns = [
+        "slt un mec sur insta a mes nudes il veut 150e sinon il les envoie a toute ma classe",
+        "jsuis pas bien du tout... g 14 ans et il a dit avant ce soir",  # mood, age and deadline at once
+        "nan jai rien envoyé",
+        "jcrois pas mais jsp",
+        "et du coup je fais quoi",
+        "ok",
+    ]
+    for number, text in enumerate(turns, start=1):
+        chat.say(text)
+        if pending_question(chat.tracker()) is None and ADVICE in bot_actions(chat.tracker()):
+            break
+    assert number <= 6
+    text = chat.all_bot_text()
+    says(text, "ne paie pas", "take it down", "porter plainte", "ne supprime", "3018")
+    says(text, "« Signaler »", "menace de partager des images privées")  # Instagram's own report steps
+    assert "stopncii" not in fold(text)
+    asked = [a for a in bot_actions(chat.tracker()) if a.startswith(("utter_ask_", "utter_reask_"))]
+    assert "utter_ask_age" not in asked and "utter_ask_deadline" not in asked and "utter_ask_platform" not in asked
+    assert "utter_wellbeing_support" in bot_actions(chat.tracker())  # "pas bien": 3114, gently
+    slots = chat.slots()
+    assert slots["age"] == 14.0 and slots["deadline"] == "yes" and slots["platform"] == "instagram"
+    assert slots["risk_level"] == "high" and "deadline" in slots["risk_reasons"]
+    assert "/talk_to_human" in [p for turn in chat.transcript for p in Chat.payloads(turn["bot"])]
+    never_asks_for_images(text)
+
+
+def test_parent_asking_what_to_do_in_the_first_message_gets_the_advice_at_once(chat: Chat) -> None:
+    replies = chat.say("Bonjour, mon fils de 14 ans est victime de chantage sexuel sur Instagram, que dois-je faire ?")
+    text = Chat.text(replies)
+    says(text, "ne payez pas", "porter plainte", "take it down", "3018")
+    tracker = chat.tracker()
+    assert ADVICE in bot_actions(tracker)
+    # WhatsApp, Messenger, Telegram: at most 4 messages a turn. Counted in the tracker: Rasa's
+    # REST channel (development only) splits each message at its blank lines, the project's
+    # web and messaging channels send each message whole.
+    assert len([e for e in tracker["events"] if e["event"] == "bot"]) <= 4
+    slots = chat.slots()
+    assert slots["user_role"] == "parent" and slots["age"] == 14.0 and slots["flow"] == "sextortion"
+    never_asks_for_images(text)
+
+
+def test_ok_after_the_offer_of_a_person_opens_a_case(chat: Chat) -> None:
+    chat.say("un mec sur snap menace d'envoyer ma video a mes potes, g 13 ans, je fais quoi ?")
+    for _ in range(3):
+        if bot_actions(chat.tracker())[-1:] == ["utter_offer_human"]:
+            break
+        chat.say("ok")
+    assert bot_actions(chat.tracker())[-1] == "utter_offer_human", chat.all_bot_text()
+    assert "/talk_to_human" in Chat.payloads(chat.transcript[-1]["bot"])
+    text = Chat.text(chat.say("ok"))
+    assert chat.slots()["handoff_status"] == "queued"
+    assert "action_request_human" in bot_actions(chat.tracker())
+    says(text, "Net Ecoute")
 
 
 @pytest.mark.parametrize(
