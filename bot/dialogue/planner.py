@@ -101,8 +101,8 @@ def safety_reaction(turn: Turn) -> List[str]:
     "not safe" is the crisis net's: it never reaches the planner)."""
     if turn.pending not in SAFETY_SLOTS or turn.flow_started:
         return []
-    if turn.answered and turn.slots.get(turn.pending) in ("yes", "unknown"):
-        return [GLAD_SAFE]
+    if turn.answered and turn.pending == "safe_at_home" and turn.slots.get(turn.pending) in ("yes", "unknown"):
+        return [GLAD_SAFE]  # the check-in's answer: reassured, with the 119 for later (a flow's "oui" just goes on)
     if not turn.answered and turn.unsure_about_safety and turn.asked.get(turn.pending, 0) < MAX_ASKS:
         return [SAFETY_CLARIFY]  # truly unsure: one short question that carries the number that fits
     return []
