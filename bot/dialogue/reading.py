@@ -27,6 +27,8 @@ INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "skip": "unknown"}
 SHORT_MESSAGE_WORDS = 4
 # "ok", "d'accord": an acknowledgement. It accepts an offer, but it does not answer a
 # question of fact ("has anything been published?" -> "ok" says nothing).
+# "passe": skip this question and go on to what helps: the advice now (the questions after it).
+SKIP_TO_ADVICE = {"passe", "je passe", "passer", "on passe", "suivant", "skip", "next", "pass"}
 ACKNOWLEDGEMENTS = {"ok", "okay", "oki", "okk", "k", "dac", "d acc", "dacc", "d accord", "daccord", "ca marche", "entendu", "alright", "sure"}
 
 
@@ -98,8 +100,9 @@ def read_reply(
         yes_no = INTENT_ANSWERS.get(intent or "")
     # "oui j'ai 14 ans": the content gave facts; a bare or fact-free yes/no answers the question.
     plain = answer.bare or not facts
-    acknowledgement = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!") in ACKNOWLEDGEMENTS
-    what_now = answer.what_now or intent == "what_now"
+    acknowledgement = bare_text in ACKNOWLEDGEMENTS
+    bare_text = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
+    what_now = answer.what_now or intent == "what_now" or bare_text in SKIP_TO_ADVICE
     accepts = yes_no == "yes" and plain
     base = dict(what_now=what_now, accepts=accepts)
     if pending is None or pending in facts:
