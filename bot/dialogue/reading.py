@@ -94,6 +94,7 @@ def read_reply(
     if is_button(text):
         return button_reply(pending, intent)
     answer = read_answer(text or "", sms)
+    bare_text = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
     words = len(fold(text or "").split())
     yes_no = answer.yes_no
     if yes_no is None and not facts and words <= SHORT_MESSAGE_WORDS:
@@ -101,7 +102,6 @@ def read_reply(
     # "oui j'ai 14 ans": the content gave facts; a bare or fact-free yes/no answers the question.
     plain = answer.bare or not facts
     acknowledgement = bare_text in ACKNOWLEDGEMENTS
-    bare_text = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
     what_now = answer.what_now or intent == "what_now" or bare_text in SKIP_TO_ADVICE
     accepts = yes_no == "yes" and plain
     base = dict(what_now=what_now, accepts=accepts)
