@@ -1,5 +1,8 @@
-"""Rasa end-to-end conversation tests (tests/e2e/*.yml): user text through the NLU and
-the policies; any wrong intent or action fails the test (--fail-on-prediction-errors)."""
+"""Rasa conversation tests (tests/e2e/*.yml) on the trained policies: each story gives the
+user's intent and the facts the message carries (as the NLU would), and any action the
+policies predict differently fails the test (--fail-on-prediction-errors). The NLU itself
+is measured by tests/model/test_nlu_quality.py, and whole conversations with the real NLU by
+tests/integration/ and tests/dialogue/."""
 import os
 import subprocess
 import sys
