@@ -70,3 +70,62 @@ def test_scan_priority_idioms_and_check_in() -> None:
     assert lexicon.scan("ma mère va me tuer, de toute façon je veux mourir")[0].kind == "suicide"
     assert lexicon.scan("il est mort de rire")[0] is None
     assert fold("MORT de RIRE") == "mort de rire"
+
+
+# --- The editors' lexicon itself (content/crisis/lexicon.yml), on sentences written for these
+# tests (not taken from tests/data/): indirect wording, and harmless look-alikes. -------------
+
+def _content_lexicon() -> Lexicon:
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "content" / "crisis" / "lexicon.yml"
+    return Lexicon.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("j'ai plus aucun intérêt à continuer à vivre", "suicide"),
+        ("jsuis lasse de la vie", "suicide"),
+        ("j'ai trouvé une corde dans le garage pour ce soir", "suicide"),
+        ("she's going to end her life, she told me", "friend"),
+        ("je me suis tailladé le bras avec du verre", "self_harm"),
+        ("i hurt myself every night to cope", "self_harm"),
+        ("j'ai avalé deux plaquettes de doliprane", "overdose"),
+        ("i popped loads of my dad's painkillers", "overdose"),
+        ("un inconnu traîne devant mon collège depuis midi", "danger"),
+        ("des types rôdent autour de mon immeuble", "danger"),
+        ("mon père nous frappe quand il a bu", "abuse"),
+        ("my stepmum keeps slapping me", "abuse"),
+        ("mon pote s'est tranché les poignets", "friend"),
+        ("il est devant, je peux pas appeler", "silent"),
+    ],
+)
+def test_content_lexicon_finds_indirect_crises(text: str, kind: str) -> None:
+    match, _ = _content_lexicon().scan(text)
+    assert match is not None and match.kind == kind, (text, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "le reportage sur le suicide des ados était dur à regarder",
+        "dans l'anime elle se tue à la fin, j'ai pleuré",
+        "je meurs de honte il a vu mon message",
+        "je vais tuer ma soeur elle a pris mon chargeur",
+        "je me suis coupée en épluchant des carottes",
+        "je me suis brûlée avec la poêle",
+        "j'ai pris un doliprane contre la fièvre",
+        "ma copine m'attend en bas de chez moi pour aller en ville",
+        "je peux pas appeler j'ai plus de batterie",
+        "un mec me suit sur tiktok depuis hier",
+        "I'm writing an essay about self harm awareness",
+        "i burned myself on the oven making pizza",
+        "i can't talk rn i'm in class",
+    ],
+)
+def test_content_lexicon_ignores_look_alikes(text: str) -> None:
+    match, _ = _content_lexicon().scan(text)
+    assert match is None or match.kind == "check_in", (text, match)
