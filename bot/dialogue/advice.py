@@ -3,8 +3,9 @@
 The steps are the editors' (content/flows/<flow>.yml, in their order, each with its
 `when`). They are joined into messages of at most PART_CHARS characters (one message per
 step would flood WhatsApp, Messenger and Telegram, where a turn stays within 4
-messages). A turn sends at most MAX_PARTS of them (`utter_advice_1`, ...); if more
-remain, the turn ends with "la suite ?" and the rest comes with the next message. A step
+messages). There a turn sends at most MAX_PARTS of them (`utter_advice_1`, ...); if more
+remain, the turn ends with "la suite ?" and the rest comes with the next message. On the
+web chat, all of them at once. A step
 already given in this flow is not given again; a step that a new fact calls for later
 ("en fait il l'a publiée") is given then.
 
@@ -20,6 +21,7 @@ from bot.content_store.render import matches, render
 
 ADVICE_PREFIX = "utter_advice_"
 MAX_PARTS = 3
+MAX_ACTIONS = 6  # utter_advice_1..6 exist (the web chat may send up to 6 parts)
 # A part holds steps up to this many characters (platforms split longer texts: Twilio
 # at 1,600); a single longer step is a part of its own.
 PART_CHARS = 1500
@@ -34,7 +36,7 @@ def part_of(action: str) -> Optional[int]:
     if not action.startswith(ADVICE_PREFIX):
         return None
     suffix = action[len(ADVICE_PREFIX):]
-    return int(suffix) if suffix.isdigit() and 1 <= int(suffix) <= MAX_PARTS else None
+    return int(suffix) if suffix.isdigit() and 1 <= int(suffix) <= MAX_ACTIONS else None
 
 
 def steps_for(snapshot: Optional[Snapshot], flow: Optional[str], slots: Mapping[str, Any]) -> List[str]:

@@ -13,7 +13,9 @@ The person leads; the bot never gets stuck:
   bot messages, ADVICE_BY_TURN user turns); the questions still open come after it;
 - after the advice: the offer of a person when the risk is high ("ok" accepts it),
   else what the person can do next;
-- never more than MAX_TURN_MESSAGES messages in one turn (WhatsApp, Messenger, Telegram).
+- never more than MAX_TURN_MESSAGES messages in one turn on WhatsApp, Messenger and
+  Telegram (a longer advice ends with "la suite ?"); on the web chat the whole advice
+  comes at once (WEB_TURN_MESSAGES).
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ MESSAGE_BUDGET = 8  # bot messages in the session before the advice is complete
 # The advice comes at the latest in the flow's third user turn: people often leave after
 # three or four messages, and the advice is what helps; questions still open come after it.
 ADVICE_BY_TURN = 3
-MAX_TURN_MESSAGES = 4
+MAX_TURN_MESSAGES = 4  # WhatsApp, Messenger, Telegram
+WEB_TURN_MESSAGES = 6  # the web chat: the longest advice (4 parts) and what follows it, in one turn
 
 SAFETY_SLOTS = ("safe_now", "safe_at_home")
 FREE_ANSWER_SLOTS = ("age", "platform")  # no "unknown" value: a question given up goes to skipped_slots
@@ -77,6 +80,7 @@ class Turn:
     messages_before: int = 0  # bot messages in this session before this turn
     user_turns_in_flow: int = 1  # including this one
     risk_level: str = "low"
+    max_messages: int = MAX_TURN_MESSAGES  # in this turn, on this channel
 
 
 @dataclass
@@ -145,10 +149,11 @@ def plan_turn(turn: Turn) -> Plan:
         return Plan(actions, updates)
 
     giving = turn.advice_parts > 0
-    room = MAX_TURN_MESSAGES - len(actions)
-    if turn.advice_parts > min(room, MAX_PARTS):
+    room = turn.max_messages - len(actions)
+    parts_per_turn = MAX_PARTS if turn.max_messages <= MAX_TURN_MESSAGES else room
+    if turn.advice_parts > min(room, parts_per_turn):
         # Too long for one turn: what fits, then "la suite ?" (the rest comes next turn).
-        sent = min(room, MAX_PARTS + 1) - 1
+        sent = min(room, parts_per_turn + 1) - 1
         return Plan(actions + [advice_action(part) for part in range(1, sent + 1)] + [ADVICE_MORE], updates)
     actions += [advice_action(part) for part in range(1, turn.advice_parts + 1)]
     if not giving and turn.what_now:
@@ -156,7 +161,7 @@ def plan_turn(turn: Turn) -> Plan:
     if not giving and not turn.what_now and not actions and not remaining:
         return Plan([], updates)  # nothing new for the flow: the rules answer (thanks, ok...)
 
-    room = MAX_TURN_MESSAGES - len(actions)
+    room = turn.max_messages - len(actions)
     if room > 0:
         if turn.risk_level in HIGH_LEVELS and not slots.get("human_offered") and not slots.get("handoff_status"):
             actions.append(OFFER_HUMAN)

@@ -52,7 +52,8 @@ def policy(cls: Any) -> Any:
 
 
 class Conversation:
-    def __init__(self) -> None:
+    def __init__(self, channel: str = "socketio") -> None:
+        self.channel = channel
         self.tracker = DialogueStateTracker.from_events("c1", [ActionExecuted(ACTION_LISTEN_NAME)], slots=DOMAIN.slots)
         self.crisis, self.flows = policy(CrisisPolicy), policy(FlowPolicy)
         self.snapshot = shared_store().snapshot()
@@ -60,7 +61,7 @@ class Conversation:
     def say(self, text: str, intent: str) -> List[str]:
         facts = read_context(text, self.snapshot.platform_aliases, self.snapshot.lexicon.sms)
         entities = [{"entity": k, "value": v, "extractor": "ContextExtractor"} for k, v in facts.items()]
-        self.tracker.update(UserUttered(text, {"name": intent, "confidence": 1.0}, entities))
+        self.tracker.update(UserUttered(text, {"name": intent, "confidence": 1.0}, entities, input_channel=self.channel))
         for entity in entities:  # Rasa's action_extract_slots, for the from_entity mappings
             if entity["entity"] in ENTITY_SLOTS:
                 self.tracker.update(SlotSet(entity["entity"], entity["value"]))
@@ -250,7 +251,7 @@ def test_thanks_before_the_advice_still_brings_the_advice() -> None:
     c.say("des gens de ma classe ont fait un montage de moi nue", "nonconsensual_sharing")
     c.say("jsp", "skip")
     turn = c.say("merci", "thanks")
-    assert turn[0] == "utter_thanks" and "utter_advice_1" in turn and len(turn) <= 4
+    assert turn[0] == "utter_thanks" and "utter_advice_1" in turn and len(turn) <= 6
     assert "step_sharing_takeitdown" in c.steps_given() or "step_sharing_stopncii" in c.steps_given()
 
 
@@ -267,3 +268,19 @@ def test_how_do_i_report_it_in_a_serious_flow_gives_that_flows_advice_not_anothe
     turn = c.say("comment je fais pour signaler la publication sur insta", "report_account")
     assert c.slot("flow") == "nonconsensual_sharing" and turn[0] == "utter_advice_1"
     assert "step_sharing_report" in c.steps_given()
+
+
+@pytest.mark.parametrize("channel, most", [("twilio", 4), ("facebook", 4), ("telegram", 4), ("socketio", 6)])
+def test_never_more_than_four_messages_a_turn_on_messaging_apps(channel: str, most: int) -> None:
+    """A parent's long advice (every branch): 'la suite ?' on WhatsApp, Messenger and
+    Telegram, all at once on the web chat; the whole advice either way."""
+    c = Conversation(channel)
+    turns = [c.say("mon fils de 15 ans est victime de chantage, la video est deja en ligne, il a deja paye, "
+                   "il a jusqu'a ce soir, que dois-je faire ?", "sextortion")]
+    turns.append(c.say("oui", "affirm"))
+    assert all(len(t) <= most for t in turns), turns
+    assert ("utter_advice_more" in turns[0]) == (most == 4)
+    given = c.steps_given()
+    for step in ("step_sextortion_paid", "step_sextortion_posted", "step_sextortion_deadline", "step_sextortion_complaint",
+                 "step_sextortion_trusted_adult", "step_sextortion_takeitdown"):
+        assert step in given, step

@@ -28,7 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.content_store import shared_store
 from bot.content_store.render import matches
 from bot.dialogue import advice
-from bot.dialogue.planner import MAX_TURN_MESSAGES, SAFETY_SLOTS, Plan, Turn, plan_turn
+from bot.dialogue.planner import MAX_TURN_MESSAGES, SAFETY_SLOTS, WEB_TURN_MESSAGES, Plan, Turn, plan_turn  # noqa: F401
 from bot.dialogue.reading import read_reply
 from bot.rasa_addons.policies.code_policy import CodePolicy
 from bot.rasa_addons.policies.conversation import (
@@ -56,6 +56,8 @@ FLOW_INTENTS: Dict[str, Tuple[str, Dict[str, str]]] = {
     "hate_speech": ("cyberbullying", {"hate_motivated": "yes"}),
     "hacked_account": ("hacked_account", {}),
 }
+# Channels with a limit of messages per turn (WhatsApp through Twilio, Messenger, Telegram).
+MESSAGING_CHANNELS = ("twilio", "facebook", "telegram")
 # Short answers and requests that belong to the flow in progress.
 ANSWER_INTENTS = {"affirm", "deny", "skip", "inform", "what_now", "nlu_fallback"}
 # A rule answers these first; the flow then goes on with its question.
@@ -185,6 +187,7 @@ class TurnReading:
             messages_before=history.messages_in_session,
             user_turns_in_flow=1 if self.started else history.user_turns + 1,
             risk_level=self.risk_level,
+            max_messages=WEB_TURN_MESSAGES if tracker.get_latest_input_channel() not in MESSAGING_CHANNELS else MAX_TURN_MESSAGES,
         )
 
     def slot_events(self, tracker: DialogueStateTracker, plan: Plan) -> List[SlotSet]:
@@ -234,7 +237,7 @@ class FlowPolicy(CodePolicy):
         elif aside and done:
             # A rule answered first ("c'est gratuit ?", "merci"); then the flow goes on (the
             # question again, or the advice that is due), within the turn's message budget.
-            expected = plan.actions[: MAX_TURN_MESSAGES - 1]
+            expected = plan.actions[: turn.max_messages - 1]
             mine = done[1:]
         else:
             return self._prediction(probabilities, events=events)
