@@ -47,8 +47,9 @@ class RecordingWatchdog:
         self.alerts.append(conversation_id)
 
 
-def user(text: str, sender: str = "c1") -> Dict[str, Any]:
-    return {"sender_id": sender, "event": "user", "text": text, "timestamp": 1.0, "input_channel": "socketio"}
+def user(text: str, sender: str = "c1", intent: str = "inform") -> Dict[str, Any]:
+    return {"sender_id": sender, "event": "user", "text": text, "timestamp": 1.0, "input_channel": "socketio",
+            "parse_data": {"intent": {"name": intent, "confidence": 1.0}}}
 
 
 def slot(name: str, value: Any, sender: str = "c1") -> Dict[str, Any]:
@@ -98,8 +99,20 @@ def test_a_crisis_during_a_handoff_alerts_the_counsellor(registry: Registry) -> 
     queued = broker.translate(slot("risk_level", "critical"))
     assert queued["alert"] is False and watchdog.alerts == []
     broker.translate(slot("handoff_status", "active"))
+    broker.translate(user("je vais me tuer", intent="crisis"))
     during = broker.translate(slot("risk_level", "critical"))
     assert during["alert"] is True and during["crisis_type"] == "suicide" and watchdog.alerts == ["c1"]
+
+
+def test_a_critical_risk_carried_over_to_a_new_session_is_no_new_crisis(registry: Registry) -> None:
+    """A new session or a restart sets the slots again: the watchdog is armed by a crisis
+    message, not by the slot (it sent a second, unasked-for emergency answer)."""
+    watchdog = RecordingWatchdog()
+    broker = DeskEventBroker("http://desk", "t", registry=registry, watchdog=watchdog)  # type: ignore[arg-type]
+    broker.translate(slot("handoff_status", "active"))
+    broker.translate(user("allo ?", intent="greet"))
+    carried = broker.translate(slot("risk_level", "critical"))
+    assert carried["alert"] is True and watchdog.alerts == []  # the desk still shows the risk
 
 
 def test_feedback_and_quick_exit_are_forwarded(registry: Registry) -> None:

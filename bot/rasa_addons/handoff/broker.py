@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 HANDOFF_SLOT = "handoff_status"
 RISK_SLOTS = ("risk_level", "risk_reasons", "crisis_type")
+# Messages after which a "critical" risk is a new crisis (deny: an unambiguous "not safe").
+CRISIS_MESSAGE_INTENTS = ("crisis", "crisis_check", "deny")
 FEEDBACK_SLOT = "feedback"
 MAX_REMEMBERED = 5000  # conversations whose risk facts are kept in memory (least recent dropped)
 # Answers that mean the batch itself is wrong: retrying cannot help.
@@ -53,6 +55,8 @@ class DeskEventBroker(EventBroker):
         self.watchdog = watchdog
         self.retry_max_seconds = retry_max_seconds
         self._facts: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
+        # Whether each conversation's latest user message was a crisis message (bounded).
+        self._crisis_messages: "OrderedDict[str, bool]" = OrderedDict()
         self._wake: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._sender: Optional[asyncio.Task] = None
@@ -126,7 +130,11 @@ class DeskEventBroker(EventBroker):
             if event["name"] == "crisis_type":
                 return None  # sent with the next risk change
             in_human_mode = self.registry.in_human_mode(conversation_id)
-            if event["name"] == "risk_level" and facts.get("risk_level") == "critical" and in_human_mode and self.watchdog:
+            # The watchdog is armed by a crisis message, not by any "critical" slot event: a new
+            # session or a restart carries the slot over, and that is no new crisis.
+            after_a_crisis_message = self._crisis_messages.pop(conversation_id, False)
+            if (event["name"] == "risk_level" and facts.get("risk_level") == "critical" and in_human_mode
+                    and after_a_crisis_message and self.watchdog):
                 self.watchdog.crisis_during_handoff(conversation_id, base["timestamp"])
             return dict(
                 base,
@@ -138,6 +146,12 @@ class DeskEventBroker(EventBroker):
             )
         if kind == "slot" and event.get("name") == FEEDBACK_SLOT and event.get("value"):
             return dict(base, type="feedback", value=event.get("value"))
+        if kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            self._crisis_messages.pop(conversation_id, None)
+            self._crisis_messages[conversation_id] = intent in CRISIS_MESSAGE_INTENTS
+            while len(self._crisis_messages) > MAX_REMEMBERED:
+                self._crisis_messages.popitem(last=False)
         if kind in ("user", "bot") and self.registry.case_open(conversation_id):
             if kind == "user":
                 return dict(base, type="user", text=event.get("text") or "")
