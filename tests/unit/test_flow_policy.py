@@ -284,3 +284,12 @@ def test_never_more_than_four_messages_a_turn_on_messaging_apps(channel: str, mo
     for step in ("step_sextortion_paid", "step_sextortion_posted", "step_sextortion_deadline", "step_sextortion_complaint",
                  "step_sextortion_trusted_adult", "step_sextortion_takeitdown"):
         assert step in given, step
+
+
+def test_asking_for_a_person_while_the_safety_question_is_pending_is_left_to_the_rules() -> None:
+    c = Conversation()
+    c.say("Un adulte envoie des messages a ma fille de 12 ans sur Instagram et lui propose de se voir", "grooming")
+    assert c.say("je veux parler a quelqu'un", "talk_to_human") == [RULE]  # the rule opens a case
+    c = Conversation()
+    c.say("mon pere va me tuer s'il voit mes notes", "crisis_check")
+    assert c.say("je veux parler a quelqu'un", "talk_to_human") == [RULE]

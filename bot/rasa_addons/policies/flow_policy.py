@@ -227,9 +227,14 @@ class FlowPolicy(CodePolicy):
         plan = plan_turn(turn)
         events = reading.slot_events(tracker, plan) if first else []
 
+        # The safety question may be pending outside a flow (the check-in): its answers are ours too,
+        # but never a request for a person or a question about the service (the rules answer those).
+        safety_answer = reading.pending in SAFETY_SLOTS and (
+            reading.intent in ANSWER_INTENTS or reading.answered or turn.unsure_about_safety
+        )
         owned = (reading.flow is not None and (
             reading.intent in FLOW_INTENTS or reading.intent in ANSWER_INTENTS or reading.answered or turn.what_now
-        )) or (reading.pending in SAFETY_SLOTS and bool(plan.actions))
+        )) or (safety_answer and bool(plan.actions))
         aside = reading.flow is not None and reading.intent in ASIDE_INTENTS and not turn.advice_given
         if owned:
             expected = plan.actions
