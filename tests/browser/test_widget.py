@@ -15,6 +15,8 @@ from tests.support.chat import Stack, http
 from tests.support.desk_api import desk, wait_case
 
 BLACKMAIL = "un mec sur snap me fait du chantage avec une video de moi, il veut 200 euros"
+# After the urgent steps, sextortion asks how the person is holding up (utter_ask_wellbeing).
+WELLBEING_OK = "Ça va"  # its buttons: "Ça va" (/affirm), "Pas très bien" (/deny), "Je sais pas" (/skip)
 LIVE_SECONDS = 3000  # ms: what a counsellor writes shows in the widget within this
 
 
@@ -99,8 +101,9 @@ def test_teen_conversation_by_keyboard_typing_and_buttons(new_page: Any, stack: 
     page.keyboard.type(BLACKMAIL)
     page.keyboard.press("Enter")
     expect(log(page)).to_contain_text("Ne paie pas")
-    safe = page.get_by_role("button", name="Oui, je suis en sécurité")
-    expect(safe).to_be_visible()
+    expect(log(page)).to_contain_text("comment tu tiens le coup")
+    for title in (WELLBEING_OK, "Pas très bien", "Je sais pas"):
+        expect(page.get_by_role("button", name=title, exact=True)).to_be_visible()
     assert page.evaluate("window.__typingSeen"), "no typing indicator while waiting for the bot"
     expect(page.locator(".ne-typing-on")).to_have_count(0)
     user = page.locator(".ne-from-user")
@@ -117,19 +120,24 @@ def test_teen_conversation_by_keyboard_typing_and_buttons(new_page: Any, stack: 
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     focused = page.evaluate("document.activeElement.textContent")
-    assert focused == "Oui, je suis en sécurité", focused
+    assert focused == WELLBEING_OK, focused
     page.keyboard.press("Enter")
-    expect(user.last).to_contain_text("Oui, je suis en sécurité")  # the title, not the payload
+    expect(user.last.locator(".ne-body")).to_have_text(WELLBEING_OK)  # the title, not the payload
     expect(log(page)).to_contain_text("Quel âge as-tu")
     assert page.evaluate("document.activeElement.classList.contains('ne-input')")
 
-    # Free text while buttons are offered, then a click on a button.
+    # Free text while buttons are offered, then clicks on buttons. At 14 the risk is high: the
+    # advice comes with the offer of a person; "Pas maintenant" goes on with the questions.
     expect(page.get_by_role("button", name="Je préfère ne pas dire")).to_be_visible()
     say(page, "14")
+    expect(log(page)).to_contain_text("Tu veux parler à quelqu'un maintenant ?")
+    page.get_by_role("button", name="Pas maintenant", exact=True).click()
+    expect(user.last.locator(".ne-body")).to_have_text("Pas maintenant")
     expect(log(page)).to_contain_text("déjà payé")
     page.get_by_role("button", name="Non", exact=True).click()
     expect(log(page)).to_contain_text("déjà publié")
-    assert "/deny" not in log(page).inner_text() and "/affirm" not in log(page).inner_text()
+    for payload in ("/affirm", "/deny", "/skip", "/talk_to_human"):
+        assert payload not in log(page).inner_text(), payload
 
     # Every message says who wrote it.
     messages = page.locator(".ne-msg")
@@ -146,17 +154,20 @@ def test_reload_keeps_the_conversation_without_duplicates(new_page: Any, stack: 
     page = new_page()
     open_chat(page, stack.widget_url + "/")
     say(page, BLACKMAIL)
-    expect(page.get_by_role("button", name="Oui, je suis en sécurité")).to_be_visible()
+    expect(page.get_by_role("button", name=WELLBEING_OK, exact=True)).to_be_visible()
     before = log(page).inner_text()
     conversation = session_id(page)
 
     page.reload()
     expect(page.get_by_role("dialog")).to_be_visible()  # still open
-    expect(page.get_by_role("button", name="Oui, je suis en sécurité")).to_be_visible()
+    expect(page.get_by_role("button", name=WELLBEING_OK, exact=True)).to_be_visible()
     assert log(page).inner_text() == before
-    page.get_by_role("button", name="Oui, je suis en sécurité").click()
+    page.get_by_role("button", name=WELLBEING_OK, exact=True).click()
     expect(log(page)).to_contain_text("Quel âge as-tu")
-    page.wait_for_timeout(500)
+    # Stored once shown: wait until the tab's storage holds every message on the screen.
+    page.wait_for_function(
+        f"""() => (JSON.parse(sessionStorage.getItem('{STORE_KEY}') || '{{}}').messages || []).length
+                 === document.querySelectorAll('.ne-msg').length""")
     state = stored(page)
     assert state["session_id"] == conversation  # the same conversation on the server
     seqs = [m["seq"] for m in state["messages"] if m["from"] != "user"]
@@ -333,7 +344,7 @@ def test_accessibility_scan_with_axe(new_page: Any, stack: Stack, viewport: dict
     closed = axe_problems(page)
     page.get_by_role("button", name=re.compile("Discuter avec Net Ecoute")).click()
     say(page, BLACKMAIL)
-    expect(page.get_by_role("button", name="Oui, je suis en sécurité")).to_be_visible()
+    expect(page.get_by_role("button", name=WELLBEING_OK, exact=True)).to_be_visible()
     page.locator(".ne-reply").first.focus()  # with focus styles showing
     opened = axe_problems(page)
     assert closed == [] and opened == [], closed + opened
@@ -344,8 +355,9 @@ def test_screenshots_and_small_screens(new_page: Any, stack: Stack, viewport: di
     page = new_page(viewport, device_scale_factor=1)
     open_chat(page, stack.widget_url + "/")
     say(page, BLACKMAIL)
-    expect(page.get_by_role("button", name="Oui, je suis en sécurité")).to_be_visible()
-    page.wait_for_timeout(300)
+    expect(page.get_by_role("button", name=WELLBEING_OK, exact=True)).to_be_visible()
+    expect(page.locator(".ne-typing-on")).to_have_count(0)
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")  # settled
     width = viewport["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
     panel = page.get_by_role("dialog").bounding_box()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -28,6 +28,21 @@ def wait_transcript(channels: Channels, case_id: int, text: str, timeout: float 
                 return entry
         time.sleep(0.1)
     raise AssertionError(f"{text!r} not in the transcript")
+
+
+def turn_over(channels: Channels, conversation_id: str, text: str, timeout: float = 10.0) -> List[Dict[str, Any]]:
+    """The events after the user's `text`, once the bot's turn after it is over and saved
+    (an `action_listen` follows it in the tracker): whatever the bot sent, it has sent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = channels.tracker(conversation_id)["events"]
+        said = [i for i, e in enumerate(events) if e["event"] == "user" and e.get("text") == text]
+        if said:
+            after = events[said[-1] + 1:]
+            if any(e["event"] == "action" and e.get("name") == "action_listen" for e in after):
+                return after
+        time.sleep(0.1)
+    raise AssertionError(f"the turn after {text!r} did not end")
 
 
 # channel -> (new platform id, send a text, texts sent to that id since a mark, conversation id, prefix)
@@ -71,9 +86,11 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
     SEEN_IDS.append(user["raw"])
     recorder = channels.recorder
 
+    # A meeting was proposed: after the urgent steps, the grooming flow asks whether the child is safe now.
     mark = recorder.mark()
     user["say"](PARENT)
-    says("\n".join(user["sent"](mark)), "vous")
+    says("\n".join(user["sent"](mark)), "vous", "Aucune rencontre", "en sécurité en ce moment")
+    # Asking for a person, even with that question pending, opens a case (queued) at once.
     mark = recorder.mark()
     user["say"]("je veux parler à quelqu'un, mon numéro c'est pas la peine")
     says("\n".join(user["sent"](mark)), "Net Ecoute")
@@ -90,11 +107,14 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
     assert len(texts) == 2 and "a rejoint la conversation" in texts[0]
     assert texts[1] == "Léa (Net Ecoute) : Bonjour, je suis là. Votre fille va bien ?"
 
-    # The case is active now: the parent's answer reaches the desk; the bot stays quiet.
+    # The case is active now (claimed by the message): the parent's answer reaches the desk;
+    # the bot stays quiet (it answers only while the case is queued or after it closed).
     mark = recorder.mark()
     user["say"]("oui elle est avec moi")
     wait_transcript(channels, case["id"], "oui elle est avec moi")
-    time.sleep(0.5)
+    after = turn_over(channels, user["conversation"], "oui elle est avec moi")
+    assert [e for e in after if e["event"] == "bot"] == []
+    assert channels.tracker(user["conversation"])["slots"]["handoff_status"] == "active"
     assert recorder.since(mark, user["prefix"]) == []
 
     # A message the platform refuses is reported to the desk as not delivered.
@@ -113,7 +133,7 @@ def test_no_phone_number_or_platform_id_in_the_tracker_store_or_the_logs(channel
     assert whatsapp.sent_to(channels, mark, phone)
     SEEN_IDS.append(phone)
     SEEN_IDS.append(phone.lstrip("+"))
-    time.sleep(0.5)
+    turn_over(channels, channels.conversation_id("whatsapp", f"whatsapp:{phone}"), "Bonjour, mon fils est harcelé sur TikTok")
     db = channels.stack.log_file.parent / "tracker.db"
     raw = db.read_bytes()
     for wal in db.parent.glob("tracker.db-*"):
