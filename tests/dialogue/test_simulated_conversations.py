@@ -29,7 +29,7 @@ COUNT = int(os.environ.get("DIALOGUE_COUNT", DEFAULT_COUNT))
 #   risk_level_right 19    mostly follows from the two above
 TOLERATED = {
     "no_question_loop": 0, "no_silent_turn": 0,
-    "crisis_answered": 6, "no_false_emergency": 3, "advice_in_time": 17, "slots_match": 66, "risk_level_right": 24,
+    "crisis_answered": 6, "no_false_emergency": 3, "advice_in_time": 20, "slots_match": 70, "risk_level_right": 27,
 }
 SCALE = COUNT / DEFAULT_COUNT
 

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 from tests.support.chat import Stack
+from tests.support.desk_api import wait_case
 from tests.support.widget_client import WidgetClient
 
 PASSWORD = "correct horse battery staple"
@@ -60,13 +61,15 @@ def test_counsellor_in_the_desk_answers_a_young_person_live(stack: Stack, browse
         person.run(person.client.say("y a un type sur insta qui me demande des photos de moi, j'ai 13 ans"))
         person.run(person.client.say("je veux parler a un vrai humain"))
 
-        row = page.locator("#queue-body tr", has_text="Instagram")
+        # This person's case (the queue may hold other tests' cases, in the same session's stack).
+        case = wait_case(stack, conversation_id)
+        link = page.locator(f"#queue-body tr a[href$='/cases/{case['id']}']")
         try:
-            row.first.wait_for(timeout=5000)  # live, without reloading
+            link.wait_for(timeout=5000)  # live, without reloading
         except Exception:
             print("QUEUE", page.locator("#queue-body").inner_text(), person.client.messages)
             raise
-        row.first.get_by_role("link").click()
+        link.click()
         page.wait_for_url("**/cases/*")
         expect(page.locator("#summary")).to_contain_text("13 ans")
         expect(page.locator("#transcript")).to_contain_text("me demande des photos")
