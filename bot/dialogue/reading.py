@@ -52,6 +52,17 @@ def parse_age(text: str) -> Optional[int]:
     return plausible[0] if plausible else None
 
 
+POLITE_WORDS = {"merci", "mrc", "mci", "thanks", "thank", "you", "thx", "ty", "beaucoup", "bien", "super", "cool", "top", "parfait"}
+
+
+def is_acknowledgement(bare_text: str) -> bool:
+    """"ok", "ok merci", "d'accord merci beaucoup": an acknowledgement, not a yes."""
+    words = bare_text.split()
+    while words and words[-1] in POLITE_WORDS:
+        words.pop()
+    return bool(words) and " ".join(words) in ACKNOWLEDGEMENTS
+
+
 def is_button(text: Optional[str]) -> bool:
     """A button's payload ("/affirm"): the channels let it through only when the bot just offered it."""
     return bool(text) and text.strip().startswith("/")
@@ -101,7 +112,7 @@ def read_reply(
         yes_no = INTENT_ANSWERS.get(intent or "")
     # "oui j'ai 14 ans": the content gave facts; a bare or fact-free yes/no answers the question.
     plain = answer.bare or not facts
-    acknowledgement = bare_text in ACKNOWLEDGEMENTS
+    acknowledgement = is_acknowledgement(bare_text)
     what_now = answer.what_now or intent == "what_now" or bare_text in SKIP_TO_ADVICE
     accepts = yes_no == "yes" and plain
     base = dict(what_now=what_now, accepts=accepts)
