@@ -101,6 +101,11 @@ def _content_lexicon() -> Lexicon:
         ("my stepmum keeps slapping me", "abuse"),
         ("mon pote s'est tranché les poignets", "friend"),
         ("il est devant, je peux pas appeler", "silent"),
+        # a parent or a professional telling it (found by the simulated conversations)
+        ("un type est devant notre maison depuis une heure", "danger"),
+        ("a stranger is outside our house and won't leave", "danger"),
+        ("une eleve m'a confie que son beaupere la tape", "abuse"),
+        ("one of my pupils says her stepdad hurts her", "abuse"),
     ],
 )
 def test_content_lexicon_finds_indirect_crises(text: str, kind: str) -> None:
