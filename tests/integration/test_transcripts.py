@@ -210,10 +210,10 @@ def test_parent_asking_what_to_do_in_the_first_message_gets_the_advice_at_once(c
     says(text, "ne payez pas", "porter plainte", "take it down", "3018")
     tracker = chat.tracker()
     assert ADVICE in bot_actions(tracker)
-    # WhatsApp, Messenger, Telegram: at most 4 messages a turn. Counted in the tracker: Rasa's
-    # REST channel (development only) splits each message at its blank lines, the project's
-    # web and messaging channels send each message whole.
-    assert len([e for e in tracker["events"] if e["event"] == "bot"]) <= 4
+    # The whole advice in this one turn, within the web chat's 6 messages (WhatsApp, Messenger,
+    # Telegram: 4, then "la suite ?", see tests/unit/test_flow_policy.py). Counted in the
+    # tracker: Rasa's REST channel (development only) splits each message at its blank lines.
+    assert len([e for e in tracker["events"] if e["event"] == "bot"]) <= 6
     slots = chat.slots()
     assert slots["user_role"] == "parent" and slots["age"] == 14.0 and slots["flow"] == "sextortion"
     never_asks_for_images(text)
