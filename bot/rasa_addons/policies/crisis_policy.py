@@ -132,9 +132,9 @@ def restore_handoff_slot(tracker: DialogueStateTracker, status: Optional[str]) -
 class CrisisPolicy(CodePolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Above the RulePolicy (6) and the HumanModePolicy (7): on equal confidence the
-        # higher priority wins.
-        return {"priority": 8}
+        # Above every other policy (config.yml: human mode 8, flows 7, rules 6): on equal
+        # confidence the higher priority wins.
+        return {"priority": 9}
 
     def predict_action_probabilities(
         self,

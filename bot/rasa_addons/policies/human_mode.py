@@ -28,8 +28,8 @@ from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, handoff_state, 
 class HumanModePolicy(CodePolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Above the rules (6) and forms, below the crisis net (8).
-        return {"priority": 7}
+        # Above the flows (7) and the rules (6), below the crisis net (9).
+        return {"priority": 8}
 
     def predict_action_probabilities(
         self,
