@@ -312,12 +312,6 @@ def used_responses(paths: Paths) -> List[Tuple[str, Path, Optional[int], str]]:
         for i, action in enumerate(domain.get("actions") or []):
             if isinstance(action, str) and action.startswith("utter_"):
                 used.append((action, paths.domain, lines.get(("actions", i)), "la liste actions: du domaine"))
-        for form, spec in (domain.get("forms") or {}).items():
-            slots = spec.get("required_slots") if isinstance(spec, dict) else None
-            for i, slot in enumerate(slots or []):
-                if isinstance(slot, str):
-                    used.append((f"utter_ask_{slot}", paths.domain, line_of(lines, ("forms", form, "required_slots", i)),
-                                 f"la question du formulaire {form}"))
     for folder in paths.code:
         for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
             if "channels" in path.parts:

@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from bot.dialogue.planner import FREE_ANSWER_SLOTS, SAFETY_SLOTS
 from bot.safety.answers import read_answer
 from bot.safety.context import AGE_RANGE, _NUMBER_WORDS, detect_platform
 from bot.safety.normalize import fold, normalize
 
 YES_NO_SLOTS = ("paid", "posted", "deadline", "meeting_proposed", "school_involved", "can_login")
-SAFETY_SLOTS = ("safe_now", "safe_at_home")
 OTHER_PLATFORM = "other"
 # Intents the classifier gives short answers, used only when the rules above read nothing.
 INTENT_ANSWERS = {"affirm": "yes", "deny": "no", "skip": "unknown"}
@@ -79,7 +79,7 @@ BUTTON_ANSWERS = {
 
 def button_reply(pending: Optional[str], intent: Optional[str]) -> Reply:
     kind = (
-        "yes_no" if pending in YES_NO_SLOTS else "free" if pending in ("age", "platform")
+        "yes_no" if pending in YES_NO_SLOTS else "free" if pending in FREE_ANSWER_SLOTS
         else "wellbeing" if pending == "wellbeing" else "safety" if pending in SAFETY_SLOTS else None
     )
     value = BUTTON_ANSWERS.get(kind, {}).get(intent or "") if kind else None

@@ -70,7 +70,7 @@ def _clarified_slot(events: List[Any], before: int) -> Optional[str]:
     for event in reversed(events[:before]):
         if isinstance(event, ActionExecuted) and event.action_name != SAFETY_CLARIFY:
             slot = question_asked_by(event.action_name or "")
-            if slot in ("safe_now", "safe_at_home"):
+            if slot in SAFETY_SLOTS:
                 return slot
     return "safe_now"
 

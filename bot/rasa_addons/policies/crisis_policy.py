@@ -24,11 +24,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_addons.policies.code_policy import CodePolicy
 from bot.rasa_addons.policies.conversation import actions_this_turn, pending_question
+from bot.dialogue.planner import SAFETY_SLOTS  # an unambiguous "no" to either: not safe right now
 from bot.dialogue.reading import says_not_safe
 
 CRISIS_ANSWER = "utter_crisis"
 NOT_SAFE_ANSWER = "utter_not_safe"
-SAFETY_SLOTS = ("safe_now", "safe_at_home")  # an unambiguous "no" to either: not safe right now
 CHECK_IN = "utter_ask_safe_at_home"  # the gentle check-in ("es-tu en sécurité là où tu es ?") and 119
 REQUEST_HUMAN = "action_request_human"
 HUMAN_STATUSES = ("queued", "active")

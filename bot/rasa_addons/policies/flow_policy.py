@@ -28,7 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.content_store import shared_store
 from bot.content_store.render import matches
 from bot.dialogue import advice
-from bot.dialogue.planner import MAX_TURN_MESSAGES, SAFETY_SLOTS, WEB_TURN_MESSAGES, Plan, Turn, plan_turn  # noqa: F401
+from bot.dialogue.planner import MAX_TURN_MESSAGES, SAFETY_SLOTS, WEB_TURN_MESSAGES, Plan, Turn, plan_turn
 from bot.dialogue.reading import read_reply
 from bot.rasa_addons.policies.code_policy import CodePolicy
 from bot.rasa_addons.policies.conversation import (
@@ -43,7 +43,7 @@ from bot.rasa_addons.policies.conversation import (
 from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, crisis_reason, handoff_state
 from bot.safety.context import extract_age
 from bot.safety.normalize import normalize
-from bot.safety.risk import assess
+from bot.safety.risk import SERIOUS_FLOWS, assess
 
 # Which flow each problem intent starts, and what it says about the problem.
 FLOW_INTENTS: Dict[str, Tuple[str, Dict[str, str]]] = {
@@ -81,7 +81,6 @@ SWITCH_CONFIDENCE = 0.8
 SWITCH_MIN_WORDS = 5
 # In a serious flow, "how do I report it?" asks for that flow's own reporting steps (part
 # of its advice): the advice now, not a switch to the generic reporting flow.
-SERIOUS_FLOWS = ("sextortion", "nonconsensual_sharing", "grooming")
 ASKS_FOR_REPORTING = ("report_account",)
 
 
