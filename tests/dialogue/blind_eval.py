@@ -221,9 +221,13 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--token", required=True)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--json", help="write the verdicts and the summary there")
+    parser.add_argument("--set", type=Path, default=BLIND_SET, help="which blind set (default: the first)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="print the totals only, not a line per conversation (keeps a held-back set unread)")
     args = parser.parse_args(list(argv) or None)
-    verdicts = evaluate(args.url, args.token, workers=args.workers)
-    print(table(verdicts))
+    verdicts = evaluate(args.url, args.token, cases=load_set(args.set), workers=args.workers)
+    report = table(verdicts)
+    print(report.splitlines()[-1] if args.summary_only else report)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump({"summary": summary(verdicts), "verdicts": [dict(v.__dict__, passed=v.passed) for v in verdicts]},
