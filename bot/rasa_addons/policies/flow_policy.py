@@ -22,12 +22,12 @@ from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.content_store import shared_store
 from bot.content_store.render import matches
-from bot.dialogue import advice
+from bot.dialogue import advice, problem_cues
 from bot.dialogue.planner import MAX_TURN_MESSAGES, SAFETY_SLOTS, WEB_TURN_MESSAGES, Plan, Turn, plan_turn
 from bot.dialogue.reading import read_reply
 from bot.rasa_addons.policies.code_policy import CodePolicy
@@ -93,14 +93,30 @@ def _intent(tracker: DialogueStateTracker) -> Tuple[Optional[str], float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered: bool) -> Tuple[Optional[str], bool, Dict[str, str]]:
-    """(flow, started this turn, facts the intent implies)."""
+def recent_user_text(tracker: DialogueStateTracker, limit: int = 4) -> str:
+    """The person's last few messages of this session, oldest first (what they said before the problem was clear)."""
+    texts: List[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted) or len(texts) >= limit:
+            break
+        if isinstance(event, UserUttered) and event.text:
+            texts.append(event.text)
+    return " . ".join(reversed(texts))
+
+
+def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered: bool,
+                sms: Optional[Dict[str, str]] = None) -> Tuple[Optional[str], bool, Dict[str, str]]:
+    """(flow, started this turn, facts the intent implies).
+
+    The classifier names the problem; the words that define a problem (bot/dialogue/problem_cues.py)
+    correct a first reading and gate a switch in the middle of a flow."""
     intent, confidence = _intent(tracker)
     if intent not in FLOW_INTENTS:
         return current, False, {}
     flow, implied = FLOW_INTENTS[intent]
     if current is None:
-        return flow, True, implied
+        chosen = problem_cues.first_flow(flow, normalize(recent_user_text(tracker), sms))
+        return (flow, True, implied) if chosen == flow else (chosen, True, {})
     if flow == current:
         return current, False, implied
     if current in SERIOUS_FLOWS and flow in ASKS_FOR_REPORTING:
@@ -108,6 +124,8 @@ def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered:
     words = len((tracker.latest_message.text or "").split())
     if answered or confidence < SWITCH_CONFIDENCE or words < SWITCH_MIN_WORDS:
         return current, False, {}  # most likely an answer the classifier read as a problem
+    if not problem_cues.may_switch(flow, normalize(text_of(tracker), sms)):
+        return current, False, {}  # a detail of the problem in hand, not another problem
     return flow, True, implied
 
 
@@ -139,7 +157,7 @@ class TurnReading:
         if self.before_flow in SERIOUS_FLOWS and FLOW_INTENTS.get(self.intent or "", ("",))[0] in ASKS_FOR_REPORTING:
             self.reply = replace(self.reply, what_now=True)  # "comment je le signale ?": the advice now
         answered = self.reply.value is not None or (self.pending in facts)
-        self.flow, self.started, implied = decide_flow(tracker, self.before_flow, answered)
+        self.flow, self.started, implied = decide_flow(tracker, self.before_flow, answered, sms)
         self.updates: Dict[str, Any] = {}
         if self.started:
             self.updates.update({name: None for name in PER_FLOW_ANSWERS if tracker.get_slot(name) is not None})
