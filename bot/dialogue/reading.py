@@ -40,9 +40,15 @@ class Reply:
     accepts: bool = False  # "oui", "ok": yes to an offer
 
 
+# Numbers that are counts or durations, not an age: "y en a au moins 5", "depuis 6 mois".
+NOT_AN_AGE = re.compile(
+    r"\b(?:au moins|at least|plus de|moins de|more than|depuis|since|il y a|ya|tous les|every) \d+\b|\b\d+ ?(?:mois|months?|jours?|days?|semaines?|weeks?|heures?|hours?|h|min\w*|fois|times"
+    r"|personnes?|people|eleves?|filles?|mecs?|gars|potes?|euros?|e|balles|dollars?|messages?|photos?|videos?|comptes?|accounts?)\b")
+
+
 def parse_age(text: str) -> Optional[int]:
     """An age in an answer to "how old?": "14", "14 ans", "quatorze", "il a 13 ans"."""
-    folded = fold(text)
+    folded = NOT_AN_AGE.sub(" ", fold(text))
     numbers = [int(n) for n in re.findall(r"\b(\d{1,2})(?:\s*(?:ans?|yo|y o|years?|piges?))?\b", folded)]
     for phrase, value in sorted(_NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
         if re.search(rf"\b{phrase}\b", folded):
