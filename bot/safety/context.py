@@ -20,7 +20,7 @@ PARENT_CUES = [
     rf"\b(?:mon|ma|mes|notre|nos) (?:\w+ )?{_CHILD}\b{_NOT_A_CHILD_AFTER}",
     r"\bje suis (?:sa|son|la|le) (?:mere|pere|maman|papa|parent|tante|oncle|grand mere|grand pere)\b",
     r"\ben tant que (?:parent|mere|pere|maman|papa)\b",
-    r"\bmy (?:\d+ (?:year old |yo )?)?(?:son|daughter|child|kid|kids|children|teen|teenager|stepson|stepdaughter)\b",
+    r"\bmy (?:\d+ (?:year old |yo )?)?(?:son|daughter|child|kid|kids|children|teen|teenager|stepson|stepdaughter|sons|daughters|childs|stepsons|stepdaughters)\b",
     r"\bmy (?:\d{1,2}|\w+) (?:year old|yo|y o)\b",  # "my 12 year old is being blackmailed"
     r"\bi m (?:a|his|her|their) (?:parent|mother|father|mom|mum|dad|guardian)\b",
     r"\bas a (?:parent|mother|father|mom|mum|dad)\b",
