@@ -295,3 +295,28 @@ def test_asking_for_a_person_while_the_safety_question_is_pending_is_left_to_the
     c = Conversation()
     c.say("mon pere va me tuer s'il voit mes notes", "crisis_check")
     assert c.say("je veux parler a quelqu'un", "talk_to_human") == [RULE]
+
+
+def test_a_detail_read_as_another_problem_stays_in_the_flow_but_a_real_threat_switches() -> None:
+    c = Conversation()
+    c.say("un homme de 35 ans me parle sur snap depuis des semaines", "grooming")
+    assert c.slot("flow") == "grooming"
+    c.say("il m'a envoyé une carte cadeau et il veut des photos de moi en maillot", "sextortion")
+    assert c.slot("flow") == "grooming"  # a gift and a request for photos: grooming's own signs
+    c.say("maintenant il dit qu'il va envoyer mes photos a tout le monde si je paie pas 200 euros", "sextortion")
+    assert c.slot("flow") == "sextortion"  # a threat with a demand: now it is blackmail
+
+
+def test_the_first_problem_follows_the_words_that_define_it() -> None:
+    c = Conversation()
+    actions = c.say("y a une vidéo de moi qui tourne dans tout le collège", "sextortion")
+    assert c.slot("flow") == "nonconsensual_sharing" and actions[0] == "utter_sharing_urgent"
+
+
+def test_a_statement_that_names_one_problem_starts_its_flow() -> None:
+    c = Conversation()
+    actions = c.say("une vidéo de mon fils a été partagée sans son accord", "inform")
+    assert c.slot("flow") == "nonconsensual_sharing" and actions[0] == "utter_sharing_urgent"
+    c2 = Conversation()
+    c2.say("je sais pas trop comment dire ca", "inform")
+    assert c2.slot("flow") is None

@@ -61,3 +61,12 @@ def test_a_detail_does_not_switch_flows(text, flow):
 ])
 def test_the_first_problem_follows_its_defining_words(classified, text, expected):
     assert first_flow(classified, n(text)) == expected
+
+
+@pytest.mark.parametrize("text, named", [
+    ("on a partagé une vidéo de ma fille sans son accord", ["nonconsensual_sharing"]),
+    ("ok merci beaucoup", []),
+    ("je sais pas trop quoi dire en fait", []),
+])
+def test_a_statement_names_at_most_the_problems_it_defines(text, named):
+    assert problems_named(n(text)) == named

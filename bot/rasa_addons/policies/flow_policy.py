@@ -112,6 +112,12 @@ def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered:
     correct a first reading and gate a switch in the middle of a flow."""
     intent, confidence = _intent(tracker)
     if intent not in FLOW_INTENTS:
+        if current is None and intent in ANSWER_INTENTS and len(text_of(tracker).split()) >= SWITCH_MIN_WORDS:
+            # "une vidéo de lui a été partagée sans son accord" read as a mere statement: the words
+            # that define one problem, and only one, start its flow.
+            named = problem_cues.problems_named(normalize(text_of(tracker), sms))
+            if len(named) == 1:
+                return named[0], True, {}
         return current, False, {}
     flow, implied = FLOW_INTENTS[intent]
     if current is None:
