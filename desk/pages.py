@@ -248,6 +248,8 @@ def register(app: Sanic) -> None:
         except ValueError:
             after = 0
         messages = await run(case_ops.transcript, engine, case_id, after)
+        if messages:  # every read that hands out transcript text is in the audit log (an empty poll is not)
+            await run(case_ops.audit_entry, engine, request.ctx.user, "read_json", case_id, f"{len(messages)} messages")
         return json_response({"case": case_state(case, request.ctx.lang), "messages": [message_view(m) for m in messages]})
 
     @app.get("/events/cases/<case_id:int>")
@@ -266,6 +268,7 @@ def register(app: Sanic) -> None:
             new = await run(case_ops.transcript, engine, case_id, last["id"])
             if new:
                 last["id"] = max(m["id"] for m in new)
+                await run(case_ops.audit_entry, engine, request.ctx.user, "read_stream", case_id, f"{len(new)} messages")
             # Delivery status of earlier counsellor messages may change: resend those too.
             return [sse("case", case_state(case, lang))] + [sse("message", message_view(m)) for m in new]
 
