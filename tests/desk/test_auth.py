@@ -111,10 +111,10 @@ def test_three_rounds_of_four_wrong_codes_and_the_right_password_lock_the_accoun
         for _ in range(4):
             if result.outcome == "totp":
                 assert not auth.verify_totp_login(engine, 1, wrong_code(secret, now), now=now)
-    assert failures(engine, "totp_failures") >= 5
     # Locked: the right password and even the right code are refused.
     assert auth.authenticate(engine, "lea", "a long enough pass", now=now).outcome == "refused"
     assert not auth.verify_totp_login(engine, 1, totp.now_code(secret, at=now + 30), now=now)
+    assert failures(engine, "totp_failures") >= 5
     # After the lock, a right code (not a password) clears the count; a supervisor's unlock too.
     later = now + 901
     assert auth.authenticate(engine, "lea", "a long enough pass", now=later).outcome == "totp"

@@ -35,9 +35,6 @@ def test_a_counsellor_cannot_close_or_transfer_another_counsellors_case(desk, fa
     lea, leo, sam = logged_in(desk, "lea"), logged_in(desk, "leo"), logged_in(desk, "sam")
     case_id, _ = open_case(desk, fake_rasa, wait_context=False)
     assert act(lea, f"/cases/{case_id}/claim").status_code == 200
-    assert f'action="/cases/{case_id}/close"' not in leo.get(f"/cases/{case_id}").text  # no buttons for what is refused
-    assert f'action="/cases/{case_id}/close"' in lea.get(f"/cases/{case_id}").text
-    assert f'action="/cases/{case_id}/close"' in sam.get(f"/cases/{case_id}").text
     leo_id = re.search(r'<option value="(\d+)">Léo \(leo\)', sam.get(f"/cases/{case_id}").text).group(1)
     for path, data in ((f"/cases/{case_id}/close", {"outcome": "information_given"}),
                        (f"/cases/{case_id}/transfer", {"to": leo_id}),
@@ -46,6 +43,9 @@ def test_a_counsellor_cannot_close_or_transfer_another_counsellors_case(desk, fa
         assert refused.status_code == 403 and refused.json()["notice"] == "not_your_case_action", path
     state = case_of(desk, case_id)
     assert state["status"] == "active" and state["assigned_to"] == "Léa"
+    assert f'action="/cases/{case_id}/close"' not in leo.get(f"/cases/{case_id}").text  # no buttons for what is refused
+    assert f'action="/cases/{case_id}/close"' in lea.get(f"/cases/{case_id}").text
+    assert f'action="/cases/{case_id}/close"' in sam.get(f"/cases/{case_id}").text
     # Not on a queued case either (nobody has it yet): claim it first.
     queued_id, _ = open_case(desk, fake_rasa, wait_context=False)
     assert act(leo, f"/cases/{queued_id}/close", {"outcome": "information_given"}).status_code == 403
