@@ -33,7 +33,7 @@ class Policy:
     lock_seconds: int = 900
     free_failures: int = 5
     backoff_max_seconds: int = 900
-    forget_seconds: int = 3600
+    forget_seconds: int = 3600  # never less than backoff_max_seconds (see `forget_after`)
     totp_roles: Tuple[str, ...] = ("supervisor",)
 
     @classmethod
@@ -42,6 +42,10 @@ class Policy:
                    lock_seconds=settings.account_lock_seconds, free_failures=settings.login_free_failures,
                    backoff_max_seconds=settings.login_backoff_max_seconds, forget_seconds=settings.login_forget_seconds,
                    totp_roles=ROLES if settings.totp_for_all else ("supervisor",))
+
+    @property
+    def forget_after(self) -> int:
+        return max(self.forget_seconds, self.backoff_max_seconds)
 
     def totp_required(self, role: Optional[str]) -> bool:
         return role in self.totp_roles
@@ -237,7 +241,7 @@ def throttle_wait(engine: Engine, address: str, policy: Policy = DEFAULT_POLICY,
     now = now or time.time()
     with engine.connect() as conn:
         row = conn.execute(select(login_throttle).where(login_throttle.c.address == _address_key(address))).first()
-    if row is None or not row.blocked_until or now - row.last_failure_at > policy.forget_seconds:
+    if row is None or not row.blocked_until or now - row.last_failure_at > policy.forget_after:
         return 0.0
     return max(0.0, row.blocked_until - now)
 
@@ -250,7 +254,7 @@ def throttle_failure(engine: Engine, address: str, policy: Policy = DEFAULT_POLI
     for _ in range(3):
         try:
             with engine.begin() as conn:
-                stale = login_throttle.c.last_failure_at < now - policy.forget_seconds
+                stale = login_throttle.c.last_failure_at < now - policy.forget_after
                 done = conn.execute(update(login_throttle).where(login_throttle.c.address == key).values(
                     failures=sql_case((stale, 1), else_=login_throttle.c.failures + 1),
                     blocked_until=sql_case((stale, None), else_=login_throttle.c.blocked_until),
@@ -274,7 +278,7 @@ def forget_old_failures(engine: Engine, policy: Policy = DEFAULT_POLICY, now: Op
     now = now or time.time()
     with engine.begin() as conn:
         return conn.execute(delete(login_throttle).where(
-            login_throttle.c.last_failure_at < now - max(policy.forget_seconds, policy.backoff_max_seconds))).rowcount
+            login_throttle.c.last_failure_at < now - policy.forget_after)).rowcount
 
 
 def _address_key(address: Optional[str]) -> str:
