@@ -252,3 +252,19 @@ def test_csrf_and_bearer_comparisons():
     assert not auth.bearer_valid("tok", "Bearer nope")
     assert not auth.bearer_valid("tok", "tok")
     assert not auth.bearer_valid("", "Bearer ")  # unset token refuses everything
+
+
+def test_sign_in_settings_from_the_environment_with_safe_defaults():
+    from desk.config import Settings
+
+    default = auth.Policy.from_settings(Settings.from_env({}))
+    assert default == auth.DEFAULT_POLICY and default.totp_required("supervisor") and not default.totp_required("counsellor")
+    assert Settings.from_env({}).proxies_count == 0  # X-Forwarded-For is not believed unless told
+    custom = Settings.from_env({"DESK_ACCOUNT_MAX_FAILURES": "8", "DESK_TOTP_FOR_ALL": "true", "DESK_PROXIES_COUNT": "1",
+                                "DESK_LOGIN_BACKOFF_MAX_SECONDS": "7200", "DESK_LOGIN_FORGET_SECONDS": "60"})
+    policy = auth.Policy.from_settings(custom)
+    assert policy.account_max_failures == 8 and policy.totp_required("counsellor") and custom.proxies_count == 1
+    assert policy.forget_after == 7200  # never forgotten before the longest wait is over
+    for bad in ({"DESK_ACCOUNT_MAX_FAILURES": "0"}, {"DESK_ARGON2_THREADS": "many"}):
+        with pytest.raises(SystemExit):
+            Settings.from_env(bad)
