@@ -66,9 +66,10 @@ def register(app: Sanic) -> None:
         if case is None:
             return error(404, ERRORS["case_not_found"])
         view = case_ops.public_view(case)
+        transcript = await run(case_ops.transcript, engine, case_id)
+        await run(case_ops.audit_entry, engine, None, "read_api", case_id, f"{len(transcript)} messages")
         view["transcript"] = [{"sender": m["sender"], "author": m["author"], "text": m["text"],
-                               "timestamp": m["timestamp"], "delivered": m["delivered"]}
-                              for m in await run(case_ops.transcript, engine, case_id)]
+                               "timestamp": m["timestamp"], "delivered": m["delivered"]} for m in transcript]
         return json_response(view)
 
     @app.post("/api/cases/<case_id:int>/messages")

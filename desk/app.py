@@ -17,7 +17,7 @@ from sqlalchemy import create_engine
 from desk import auth, cases as case_ops, closing, content, i18n, ingest, purge, webhook
 from desk.config import Settings
 from desk.content_status import ContentStatus
-from desk.db import init_db, make_engine, run
+from desk.db import HashPool, init_db, make_engine, run
 from desk.live import Hub
 from desk.rasa_client import RasaClient, RasaUnavailable
 
@@ -27,6 +27,8 @@ SESSION_COOKIE = "desk_session"
 LANG_COOKIE = "desk_lang"
 LOGIN_CSRF_COOKIE = "desk_login_csrf"
 SUPERVISOR_PREFIXES = ("/users", "/audit", "/content")
+# All that a session at the "enrol" stage may do: set up TOTP (required for its role), or leave.
+ENROL_PATHS = {"/settings", "/settings/totp/start", "/settings/totp/confirm", "/settings/language", "/logout"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 SECURITY_HEADERS = {
@@ -87,6 +89,15 @@ def set_cookie(response: HTTPResponse, settings: Settings, name: str, value: str
         cookie["secure"] = True
 
 
+def client_address(request: Request) -> str:
+    """The socket's address; behind DESK_PROXIES_COUNT trusted proxies, the address they forwarded."""
+    if request.app.ctx.settings.proxies_count:
+        forwarded = request.remote_addr
+        if forwarded:
+            return forwarded
+    return request.ip or "unknown"
+
+
 def unauthorised(request: Request) -> HTTPResponse:
     if wants_json(request) or request.method not in SAFE_METHODS:
         return json_response({"error": "authentication required"}, status=401)
@@ -100,7 +111,11 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 1.0
     app.config.REQUEST_TIMEOUT = 30
+    # X-Forwarded-For is believed only from this many reverse proxies (0: never, the socket's address).
+    app.config.PROXIES_COUNT = settings.proxies_count or None
     app.ctx.settings = settings
+    app.ctx.policy = auth.Policy.from_settings(settings)
+    app.ctx.hash_pool = HashPool(settings.argon2_threads, settings.argon2_max_waiting)
     app.ctx.engine = make_engine(settings.database_url)
     init_db(app.ctx.engine)
     app.ctx.content = content.load(settings.content_dir)
@@ -131,10 +146,19 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             if not auth.bearer_valid(settings.events_token, request.headers.get("authorization")):
                 return json_response({"error": "missing or invalid bearer token"}, status=401)
             return None
-        session = await run(auth.load_session, app.ctx.engine, request.cookies.get(SESSION_COOKIE))
+        session = await run(auth.load_session, app.ctx.engine, request.cookies.get(SESSION_COOKIE), None,
+                            app.ctx.policy)
         if path.startswith("/login/totp"):
             if session is None or session["stage"] != "totp":
                 return redirect("/login")
+        elif session is not None and session["stage"] == "enrol":
+            # TOTP is required for this role and not set up yet: the settings page, nothing else.
+            request.ctx.user = session
+            if path not in ENROL_PATHS:
+                if wants_json(request) or request.method not in SAFE_METHODS:
+                    return json_response({"error": "two-factor authentication must be set up first, in /settings"},
+                                         status=403)
+                return redirect("/settings?notice=totp_required")
         elif session is None or session["stage"] != "full":
             return unauthorised(request)
         else:
@@ -212,6 +236,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             ("content check", 5.0, 0.0, lambda: run(app.ctx.content_status.errors)),
             # the counsellors' day ended with cases still queued: tell each person once
             ("queue closing", settings.closing_check_seconds, 0.0, lambda: tell_queue_closing(app)),
+            # login failures per address: forgotten once old
+            ("login throttle", 600.0, 60.0, lambda: run(auth.forget_old_failures, app.ctx.engine, app.ctx.policy)),
         ]
         if settings.webhook_url:
             jobs.append(("webhook loop", 1.0, 0.0, lambda: webhook.deliver_due(
@@ -225,6 +251,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             task.cancel()
         await app.ctx.rasa.close()
         await app.ctx.http.close()
+        app.ctx.hash_pool.close()
 
     return app
 

@@ -159,25 +159,44 @@ def _conversation(conn: Connection, case_id: int) -> Optional[str]:
     return conn.execute(select(cases.c.conversation_id).where(cases.c.id == case_id)).scalar()
 
 
+def _only_assignee_or_supervisor(user: Optional[Dict[str, Any]]) -> list:
+    """Conditions for the UPDATE itself (no check-then-act): a counsellor acts on their own
+    case only; a supervisor on any; the integration API (no account) as before."""
+    if user is None or user.get("role") == "supervisor":
+        return []
+    return [cases.c.assigned_to == user["id"]]
+
+
+def _why_not(conn: Connection, case_id: int) -> CaseError:
+    current = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar()
+    if current is None:
+        return CaseError(404, "case_not_found")
+    if current not in OPEN:
+        return CaseError(409, "case_closed")
+    return CaseError(403, "not_your_case_action")
+
+
 def transfer(engine: Engine, case_id: int, user: Dict[str, Any], to_user_id: Optional[int]) -> Optional[Dict[str, Any]]:
     """To another counsellor (the case stays active) or back to the queue (to_user_id None).
-    Returns the new counsellor, if any."""
+    Only the counsellor who has the case, or a supervisor. Returns the new counsellor, if any."""
+    allowed = [cases.c.id == case_id, cases.c.status.in_(OPEN)] + _only_assignee_or_supervisor(user)
     with engine.begin() as conn:
-        current = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar()
-        if current is None:
-            raise CaseError(404, "case_not_found")
-        if current not in OPEN:
-            raise CaseError(409, "case_closed")
         if to_user_id is None:
-            conn.execute(update(cases).where(cases.c.id == case_id)
-                         .values(status="queued", assigned_to=None, claimed_at=None))
+            done = conn.execute(update(cases).where(*allowed)
+                                .values(status="queued", assigned_to=None, claimed_at=None)).rowcount
+            if not done:
+                raise _why_not(conn, case_id)
             record(conn, user, "returned_to_queue", case_id, _conversation(conn, case_id))
             return None
         target = conn.execute(select(users).where(users.c.id == to_user_id, users.c.disabled.is_(False))).mappings().first()
         if target is None:
+            if _conversation(conn, case_id) is None:
+                raise CaseError(404, "case_not_found")
             raise CaseError(400, "unknown_counsellor")
-        conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status.in_(OPEN))
-                     .values(status="active", assigned_to=to_user_id, claimed_at=func.coalesce(cases.c.claimed_at, time.time())))
+        done = conn.execute(update(cases).where(*allowed).values(
+            status="active", assigned_to=to_user_id, claimed_at=func.coalesce(cases.c.claimed_at, time.time()))).rowcount
+        if not done:
+            raise _why_not(conn, case_id)
         record(conn, user, "transferred", case_id, _conversation(conn, case_id), detail=target["username"])
         return dict(target)
 
@@ -229,16 +248,16 @@ def add_note(engine: Engine, case_id: int, user: Dict[str, Any], text: str) -> N
 
 def close(engine: Engine, case_id: int, outcome: str, user: Optional[Dict[str, Any]], valid_outcomes: Any,
           via: str = "desk") -> Dict[str, Any]:
+    """Only the counsellor who has the case, or a supervisor (or the integration API)."""
     if outcome not in valid_outcomes:
         raise CaseError(400, "bad_outcome")
     now = time.time()
+    allowed = [cases.c.id == case_id, cases.c.status.in_(OPEN)] + _only_assignee_or_supervisor(user)
     with engine.begin() as conn:
-        done = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status.in_(OPEN))
+        done = conn.execute(update(cases).where(*allowed)
                             .values(status="closed", closed_at=now, outcome=outcome, alert=False)).rowcount
         if not done:
-            if _conversation(conn, case_id) is None:
-                raise CaseError(404, "case_not_found")
-            raise CaseError(409, "case_closed")
+            raise _why_not(conn, case_id)
         record(conn, user, "closed" if via == "desk" else "closed_api", case_id, _conversation(conn, case_id),
                detail=outcome, now=now)
     return require_case(engine, case_id)

@@ -57,6 +57,18 @@ class Settings:
     unclaimed_alert_seconds: int = 300
     crisis_grace_seconds: int = 60
     closing_check_seconds: int = 60  # how often the desk looks for cases still queued at closing time
+    # Accounts (see the README's desk section)
+    account_max_failures: int = 20  # wrong passwords in a row, from anywhere, before the account locks
+    totp_max_failures: int = 5  # wrong codes (a right password does not reset them) before it locks
+    account_lock_seconds: int = 900
+    login_free_failures: int = 5  # wrong passwords or codes from one client address before it must wait
+    login_backoff_max_seconds: int = 900  # the wait doubles from 1 s up to this
+    login_forget_seconds: int = 3600  # an address's failures are forgotten after this long without one
+    proxies_count: int = 0  # reverse proxies in front of the desk whose X-Forwarded-For is trusted
+    argon2_threads: int = 2  # password hashing's own pool (database calls use another)
+    argon2_max_waiting: int = 32  # password checks allowed to wait for it; more get 429
+    totp_for_all: bool = False  # supervisors always need TOTP; true: counsellors too
+    stream_recheck_seconds: int = 15  # live streams check the session at least this often (and before each update)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -86,4 +98,15 @@ class Settings:
             unclaimed_alert_seconds=_int(env, "DESK_UNCLAIMED_ALERT_SECONDS", 300, 1),
             crisis_grace_seconds=_int(env, "DESK_CRISIS_GRACE_SECONDS", 60, 0),
             closing_check_seconds=_int(env, "DESK_CLOSING_CHECK_SECONDS", 60, 1),
+            account_max_failures=_int(env, "DESK_ACCOUNT_MAX_FAILURES", 20, 1),
+            totp_max_failures=_int(env, "DESK_TOTP_MAX_FAILURES", 5, 1),
+            account_lock_seconds=_int(env, "DESK_ACCOUNT_LOCK_SECONDS", 900, 1),
+            login_free_failures=_int(env, "DESK_LOGIN_FREE_FAILURES", 5, 0),
+            login_backoff_max_seconds=_int(env, "DESK_LOGIN_BACKOFF_MAX_SECONDS", 900, 1),
+            login_forget_seconds=_int(env, "DESK_LOGIN_FORGET_SECONDS", 3600, 1),
+            proxies_count=_int(env, "DESK_PROXIES_COUNT", 0, 0),
+            argon2_threads=_int(env, "DESK_ARGON2_THREADS", 2, 1),
+            argon2_max_waiting=_int(env, "DESK_ARGON2_MAX_WAITING", 32, 1),
+            totp_for_all=_bool(env.get("DESK_TOTP_FOR_ALL"), False),
+            stream_recheck_seconds=_int(env, "DESK_STREAM_RECHECK_SECONDS", 15, 1),
         )

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 
 from desk.models import metadata
@@ -34,10 +35,48 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
+# Columns added after a table first shipped: (table, column, SQL type and default). create_all
+# makes new tables only, so an existing database gets these with ALTER TABLE ... ADD COLUMN.
+ADDED_COLUMNS = (
+    ("desk_users", "totp_failures", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
 def init_db(engine: Engine) -> None:
     metadata.create_all(engine)
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        for table, column, ddl in ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
 async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Database calls are blocking: run them in the default thread pool."""
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+
+class Busy(Exception):
+    """More password checks are waiting than the hashing pool accepts."""
+
+
+class HashPool:
+    """argon2 on its own small pool: a flood of logins queues here (and is refused past
+    `max_waiting`), while the default pool keeps serving every database call."""
+
+    def __init__(self, threads: int, max_waiting: int):
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="desk-argon2")
+        self.max_waiting = max_waiting
+        self.waiting = 0
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.waiting >= self.max_waiting:
+            raise Busy()
+        self.waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
+        finally:
+            self.waiting -= 1
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)

@@ -9,6 +9,7 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from typing import List, Optional
 
 from sqlalchemy import create_engine, select
@@ -52,10 +53,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             auth.create_user(engine, args.username, args.first_name, args.role, _password())
             print(f"created {args.role} {args.username}")
         elif args.command == "list-users":
+            policy = auth.Policy.from_settings(settings)
             for user in auth.list_users(engine):
                 state = "disabled" if user["disabled"] else "active"
-                print(f"{user['username']:<24} {user['first_name']:<16} {user['role']:<11} {state}"
-                      f"{' totp' if user['totp_enabled'] else ''}")
+                if user["locked_until"] and user["locked_until"] > time.time():
+                    state = "locked"
+                second = " totp" if user["totp_enabled"] else (
+                    " totp-to-set-up" if policy.totp_required(user["role"]) else "")
+                print(f"{user['username']:<24} {user['first_name']:<16} {user['role']:<11} {state}{second}")
         elif args.command == "disable-user":
             with engine.connect() as conn:
                 user_id = conn.execute(select(users.c.id).where(users.c.username == args.username)).scalar()

@@ -16,7 +16,8 @@ users = Table(
     Column("totp_secret", String(64)),
     Column("totp_enabled", Boolean, nullable=False, default=False),
     Column("totp_last_counter", Integer),  # refuses replay of a code already used
-    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("failed_logins", Integer, nullable=False, default=0),  # wrong passwords since the last right one
+    Column("totp_failures", Integer, nullable=False, default=0),  # wrong codes since the last right code (a password never resets it)
     Column("locked_until", Float),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
@@ -28,10 +29,20 @@ sessions = Table(
     Column("id", Integer, primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the cookie, never the cookie
     Column("user_id", Integer, ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False),
-    Column("stage", String(8), nullable=False),  # "totp" (password ok, code pending) | "full"
+    # "totp" (password ok, code pending) | "enrol" (password ok, TOTP required but not set up yet) | "full"
+    Column("stage", String(8), nullable=False),
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("last_seen_at", Float, nullable=False),
+)
+
+# Wrong passwords and codes per client address: after a few, the address waits longer and longer.
+login_throttle = Table(
+    "desk_login_throttle", metadata,
+    Column("address", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", Float, nullable=False),
+    Column("blocked_until", Float),
 )
 
 cases = Table(

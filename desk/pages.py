@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import time
 from typing import Any, Dict, List, Optional
@@ -10,15 +11,14 @@ from urllib.parse import quote
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json as json_response, redirect
-from sqlalchemy import select, update
 
 from desk import auth, cases as case_ops, i18n, totp
-from desk.app import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, page, set_cookie, wants_json
-from desk.db import run
+from desk.app import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_address, page, set_cookie, wants_json
+from desk.db import Busy, run
 from desk.live import sse
-from desk.models import sessions, users
 from desk.rasa_client import RasaUnavailable
 
+MAX_LOGINS_IN_FLIGHT = 2  # per client address: a burst in parallel is not a way round the backoff
 RISK_CLASS = {"critical": "risk-critical", "high": "risk-high", "medium": "risk-medium", "low": "risk-low"}
 
 
@@ -40,21 +40,12 @@ def queue_item(case: Dict[str, Any], lang: str, now: float) -> Dict[str, Any]:
     return view
 
 
-def presence(engine: Any, session: Dict[str, Any]) -> bool:
-    """SSE keep-alive: the counsellor counts as online; the stream ends with the session."""
-    now = time.time()
-    with engine.begin() as conn:
-        row = conn.execute(select(sessions.c.last_seen_at).where(sessions.c.id == session["session_id"])).first()
-        if row is None or now - row.last_seen_at > auth.SESSION_IDLE_SECONDS:
-            return False
-        conn.execute(update(users).where(users.c.id == session["id"]).values(last_seen_at=now))
-    return True
-
-
 def register(app: Sanic) -> None:
     engine = app.ctx.engine
     settings = app.ctx.settings
+    policy = app.ctx.policy
     hub = app.ctx.hub
+    in_flight: Dict[str, int] = {}  # password checks under way per client address
 
     def outcomes(lang: str) -> List[Dict[str, str]]:
         return [{"code": o["code"], "label": o[lang]} for o in app.ctx.content.outcomes]
@@ -80,18 +71,43 @@ def register(app: Sanic) -> None:
             set_cookie(response, settings, LANG_COOKIE, lang, max_age=365 * 86400)
         return response
 
+    def too_many(request: Request, template: str, seconds: float, key: str, **context: Any) -> HTTPResponse:
+        wait = max(1, math.ceil(seconds))
+        response = page(request, template, status=429, error=i18n.t(request.ctx.lang, key, s=wait), **context)
+        response.headers["Retry-After"] = str(wait)
+        return response
+
     @app.post("/login")
     async def login(request: Request) -> HTTPResponse:
         # Login CSRF: no session yet, so the form echoes a cookie (double submit).
         if not auth.csrf_valid(request.cookies.get(LOGIN_CSRF_COOKIE), _form(request, "csrf_token")):
             return page(request, "error.html", status=403, message=i18n.t(request.ctx.lang, "csrf_refused"))
-        result = await run(auth.authenticate, engine, _form(request, "username").strip(), _form(request, "password"))
+        login_csrf = request.cookies.get(LOGIN_CSRF_COOKIE)
+        address = client_address(request)
+        wait = await run(auth.throttle_wait, engine, address, policy)
+        if wait > 0:  # a guesser is slowed down here, before any password is checked
+            return too_many(request, "login.html", wait, "login_wait", login_csrf=login_csrf)
+        if in_flight.get(address, 0) >= MAX_LOGINS_IN_FLIGHT:
+            return too_many(request, "login.html", 1, "login_wait", login_csrf=login_csrf)
+        in_flight[address] = in_flight.get(address, 0) + 1
+        try:
+            user = await run(auth.find_login, engine, _form(request, "username").strip())
+            good, new_hash = await app.ctx.hash_pool.run(auth.password_matches, user, _form(request, "password"))
+            result = await run(auth.settle_login, engine, user, good, new_hash, policy)
+        except Busy:
+            return too_many(request, "login.html", 2, "login_busy", login_csrf=login_csrf)
+        finally:
+            in_flight[address] -= 1
+            if not in_flight[address]:
+                del in_flight[address]
         if result.outcome == "refused":
-            return page(request, "login.html", status=401, login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE),
+            await run(auth.throttle_failure, engine, address, policy)
+            return page(request, "login.html", status=401, login_csrf=login_csrf,
                         error=i18n.t(request.ctx.lang, "login_refused"))
-        stage = "totp" if result.outcome == "totp" else "full"
+        stage = {"totp": "totp", "enrol": "enrol"}.get(result.outcome, "full")
         token = await run(auth.create_session, engine, result.user["id"], stage)
-        response = redirect("/login/totp" if stage == "totp" else "/queue", status=303)
+        target = {"totp": "/login/totp", "enrol": "/settings?notice=totp_required"}.get(stage, "/queue")
+        response = redirect(target, status=303)
         set_cookie(response, settings, SESSION_COOKIE, token)
         return response
 
@@ -102,7 +118,12 @@ def register(app: Sanic) -> None:
     @app.post("/login/totp")
     async def totp_login(request: Request) -> HTTPResponse:
         session = request.ctx.session
-        if not await run(auth.verify_totp_login, engine, session["id"], _form(request, "code")):
+        address = client_address(request)
+        wait = await run(auth.throttle_wait, engine, address, policy)
+        if wait > 0:
+            return too_many(request, "login_totp.html", wait, "login_wait")
+        if not await run(auth.verify_totp_login, engine, session["id"], _form(request, "code"), None, policy):
+            await run(auth.throttle_failure, engine, address, policy)
             return page(request, "login_totp.html", status=401, error=i18n.t(request.ctx.lang, "totp_refused"))
         token = await run(auth.promote_session, engine, session["session_id"], session["id"])
         response = redirect("/queue", status=303)
@@ -140,8 +161,14 @@ def register(app: Sanic) -> None:
         return json_response(await queue_payload(request.ctx.lang))
 
     async def stream(request: Request, topic: str, produce: Any) -> None:
+        """Server-Sent Events. The session is checked again before every update and at every
+        keep-alive: a logout, a disabled account, an expired or reset session ends the stream."""
         session = request.ctx.session
         subscription = hub.subscribe(topic)
+
+        async def alive() -> bool:
+            return await run(auth.session_alive, engine, session["session_id"], None, policy)
+
         try:
             response = await request.respond(content_type="text/event-stream; charset=utf-8",
                                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -150,9 +177,9 @@ def register(app: Sanic) -> None:
                 await response.send(chunk)
             while not hub.closing:
                 try:
-                    item = await asyncio.wait_for(subscription.get(), timeout=15)
+                    item = await asyncio.wait_for(subscription.get(), timeout=settings.stream_recheck_seconds)
                 except asyncio.TimeoutError:
-                    if not await run(presence, engine, session):
+                    if not await alive():
                         break
                     await response.send(": keep-alive\n\n")
                     continue
@@ -161,6 +188,8 @@ def register(app: Sanic) -> None:
                 while not subscription.empty():  # coalesce a burst into one refresh
                     if subscription.get_nowait() is StopAsyncIteration:
                         return
+                if not await alive():
+                    break
                 for chunk in await produce():
                     await response.send(chunk)
         finally:
@@ -219,6 +248,8 @@ def register(app: Sanic) -> None:
         except ValueError:
             after = 0
         messages = await run(case_ops.transcript, engine, case_id, after)
+        if messages:  # every read that hands out transcript text is in the audit log (an empty poll is not)
+            await run(case_ops.audit_entry, engine, request.ctx.user, "read_json", case_id, f"{len(messages)} messages")
         return json_response({"case": case_state(case, request.ctx.lang), "messages": [message_view(m) for m in messages]})
 
     @app.get("/events/cases/<case_id:int>")
@@ -237,6 +268,7 @@ def register(app: Sanic) -> None:
             new = await run(case_ops.transcript, engine, case_id, last["id"])
             if new:
                 last["id"] = max(m["id"] for m in new)
+                await run(case_ops.audit_entry, engine, request.ctx.user, "read_stream", case_id, f"{len(new)} messages")
             # Delivery status of earlier counsellor messages may change: resend those too.
             return [sse("case", case_state(case, lang))] + [sse("message", message_view(m)) for m in new]
 
@@ -347,6 +379,7 @@ def register(app: Sanic) -> None:
         user = await run(auth.get_user, engine, request.ctx.user["id"])
         pending = user["totp_secret"] if user["totp_secret"] and not user["totp_enabled"] else None
         return page(request, "settings.html", account=user, pending_secret=pending,
+                    totp_required=policy.totp_required(user["role"]),
                     otpauth=totp.provisioning_uri(pending, user["username"]) if pending else None)
 
     @app.post("/settings/language")
@@ -366,15 +399,26 @@ def register(app: Sanic) -> None:
 
     @app.post("/settings/totp/confirm")
     async def totp_confirm(request: Request) -> HTTPResponse:
-        ok = await run(auth.confirm_totp_setup, engine, request.ctx.user["id"], _form(request, "code"))
-        if ok:
-            await run(case_ops.audit_entry, engine, request.ctx.user, "totp_enabled")
-        return _back("/settings", "totp_enabled" if ok else "totp_refused")
+        session = request.ctx.session
+        ok = await run(auth.confirm_totp_setup, engine, session["id"], _form(request, "code"))
+        if not ok:
+            return _back("/settings", "totp_refused")
+        await run(case_ops.audit_entry, engine, session, "totp_enabled")
+        if session["stage"] != "enrol":
+            return _back("/settings", "totp_enabled")
+        # The required enrolment is done: a full session, with a new token.
+        token = await run(auth.promote_session, engine, session["session_id"], session["id"])
+        response = _back("/queue", "totp_enabled")
+        set_cookie(response, settings, SESSION_COOKIE, token)
+        return response
 
     @app.post("/settings/totp/disable")
     async def totp_disable(request: Request) -> HTTPResponse:
         user = await run(auth.get_user, engine, request.ctx.user["id"])
-        if not user["totp_enabled"] or totp.verify(user["totp_secret"], _form(request, "code")) is None:
+        if policy.totp_required(user["role"]):
+            return _back("/settings", "totp_required")
+        if not user["totp_enabled"] or not await run(auth.verify_totp_login, engine, user["id"],
+                                                     _form(request, "code"), None, policy):
             return _back("/settings", "totp_refused")
         await run(auth.reset_totp, engine, user["id"])
         await run(case_ops.audit_entry, engine, request.ctx.user, "totp_disabled")
@@ -390,8 +434,12 @@ def register(app: Sanic) -> None:
     @app.post("/users")
     async def create_user(request: Request) -> HTTPResponse:
         try:
+            auth.validate_password(_form(request, "password"))
+            hashed = await app.ctx.hash_pool.run(auth.hash_password, _form(request, "password"))
             await run(auth.create_user, engine, _form(request, "username").strip(), _form(request, "first_name").strip(),
-                      _form(request, "role"), _form(request, "password"))
+                      _form(request, "role"), _form(request, "password"), None, hashed)
+        except Busy:
+            return _back("/users", "login_busy")
         except auth.AccountError:
             return _back("/users", "user_invalid")
         await run(case_ops.audit_entry, engine, request.ctx.user, "user_created", None, _form(request, "username").strip())

@@ -26,12 +26,13 @@ def desk_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def desk(desk_work: Path, fake_rasa: FakeRasa) -> Iterator[Desk]:
-    """The desk on SQLite, with a counsellor (lea, léo) and a supervisor (sam)."""
+    """The desk on SQLite, with counsellors (lea, léo) and a supervisor (sam, with TOTP)."""
     url = f"sqlite:///{desk_work}/desk.db"
     make_user(url, "lea", "counsellor", "Léa")
     make_user(url, "leo", "counsellor", "Léo")
     make_user(url, "sam", "supervisor", "Sam")
-    server = start_desk(desk_work, url, fake_rasa.url, fake_rasa.token)
+    # One trusted proxy: each test Browser logs in from its own (forwarded) address.
+    server = start_desk(desk_work, url, fake_rasa.url, fake_rasa.token, DESK_PROXIES_COUNT="1")
     yield server
     server.stop()
 

@@ -81,14 +81,43 @@ def start_desk(work: Path, database_url: str, rasa_url: str, rasa_token: str, **
     raise RuntimeError("desk did not answer /health within 30 s:\n" + desk.log_text()[-4000:])
 
 
-def make_user(database_url: str, username: str, role: str = "counsellor", first_name: Optional[str] = None) -> None:
-    from desk import auth
+# TOTP secrets of the accounts made here, and the last time step each one used (codes are single-use).
+TOTP_SECRETS: Dict[str, str] = {}
+LAST_STEP: Dict[str, int] = {}
+
+
+def make_user(database_url: str, username: str, role: str = "counsellor", first_name: Optional[str] = None,
+              totp_on: Optional[bool] = None) -> None:
+    """Supervisors get TOTP turned on (it is required for them) unless `totp_on=False`."""
+    from sqlalchemy import update
+
+    from desk import auth, totp
     from desk.db import init_db, make_engine
+    from desk.models import users
 
     engine = make_engine(database_url)
     init_db(engine)
-    auth.create_user(engine, username, first_name or username.capitalize(), role, PASSWORD)
+    user_id = auth.create_user(engine, username, first_name or username.capitalize(), role, PASSWORD)
+    if totp_on if totp_on is not None else role == "supervisor":
+        secret = totp.new_secret()
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(totp_secret=secret, totp_enabled=True))
+        TOTP_SECRETS[f"{database_url}|{username}"] = secret
     engine.dispose()
+
+
+def next_code(database_url: str, username: str) -> str:
+    """A code for a time step not used yet (waits for the next 30 s window when the 3 accepted ones are spent)."""
+    from desk import totp
+
+    key = f"{database_url}|{username}"
+    while True:
+        current = int(time.time() // 30)
+        step = max(current - 1, LAST_STEP.get(key, -1) + 1)
+        if step <= current + 1:
+            LAST_STEP[key] = step
+            return totp.now_code(TOTP_SECRETS[key], at=step * 30)
+        time.sleep(1)
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -96,18 +125,28 @@ CSRF_DATA = re.compile(r'data-csrf="([^"]+)"')
 
 
 class Browser:
-    """A cookie-keeping client that logs in through the real form."""
+    """A cookie-keeping client that logs in through the real form, from its own client address
+    (X-Forwarded-For, believed by a desk started with DESK_PROXIES_COUNT=1, as the shared one is),
+    so one test's failed logins never slow another's down."""
 
-    def __init__(self, desk: Desk):
+    def __init__(self, desk: Desk, address: Optional[str] = None):
         self.desk = desk
         self.http = requests.Session()
+        self.address = address or "10.{}.{}.{}".format(*uuid.uuid4().bytes[:3])
+        self.http.headers["X-Forwarded-For"] = self.address
         self.csrf: Optional[str] = None
 
-    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
+    def login(self, username: str, password: str = PASSWORD, totp_code: bool = True) -> requests.Response:
+        """With the account's TOTP code when the desk asks for it and the code is known here."""
         page = self.http.get(self.desk.url + "/login", timeout=10)
         token = CSRF_FIELD.search(page.text).group(1)
         response = self.http.post(self.desk.url + "/login", data={"csrf_token": token, "username": username,
                                                                   "password": password}, timeout=15)
+        key = f"{self.desk.database_url}|{username}"
+        if totp_code and response.url.endswith("/login/totp") and key in TOTP_SECRETS:
+            step_token = CSRF_FIELD.search(response.text).group(1)
+            response = self.http.post(self.desk.url + "/login/totp", timeout=15, data={
+                "csrf_token": step_token, "code": next_code(self.desk.database_url, username)})
         match = CSRF_DATA.search(response.text)
         self.csrf = match.group(1) if match else None
         return response
