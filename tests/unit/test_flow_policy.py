@@ -320,3 +320,30 @@ def test_a_statement_that_names_one_problem_starts_its_flow() -> None:
     c2 = Conversation()
     c2.say("je sais pas trop comment dire ca", "inform")
     assert c2.slot("flow") is None
+
+
+def _say_with_crisis_type(c: "Conversation", text: str, kind: str) -> List[str]:
+    """A message the crisis NLU component marked crisis, with the kind it found."""
+    c.tracker.update(UserUttered(text, {"name": "crisis", "confidence": 1.0},
+                                 [{"entity": "crisis_type", "value": kind, "extractor": "CrisisDetector"}],
+                                 input_channel=c.channel))
+    actions: List[str] = []
+    for _ in range(10):
+        action = c.predict()
+        if action in (ACTION_LISTEN_NAME, RULE):
+            break
+        actions.append(action)
+        c.run(action)
+    return actions
+
+
+def test_fear_answering_how_are_you_holding_up_gets_3114_gently_not_the_emergency() -> None:
+    c = Conversation()
+    actions = c.say("un mec me fait du chantage avec mes photos, il veut 100 euros", "sextortion")
+    assert "utter_ask_wellbeing" in actions
+    actions = _say_with_crisis_type(c, "mal, j'ai peur", "unknown")  # the classifier alone
+    assert "utter_crisis" not in actions and "utter_wellbeing_support" in actions
+    c2 = Conversation()
+    c2.say("un mec me fait du chantage avec mes photos, il veut 100 euros", "sextortion")
+    actions = _say_with_crisis_type(c2, "mal, j'ai envie de mourir", "suicide")  # a lexicon cue
+    assert actions[0] == "utter_crisis"

@@ -32,6 +32,14 @@ NOT_SAFE_ANSWER = "utter_not_safe"
 CHECK_IN = "utter_ask_safe_at_home"  # the gentle check-in ("es-tu en sécurité là où tu es ?") and 119
 REQUEST_HUMAN = "action_request_human"
 HUMAN_STATUSES = ("queued", "active")
+MOOD_QUESTION = "wellbeing"  # "comment tu tiens le coup ?"
+
+
+def classifier_only(tracker: DialogueStateTracker) -> bool:
+    """The crisis intent came from the classifier alone (crisis_type "unknown"), no lexicon cue."""
+    entities = (tracker.latest_message.entities or []) if tracker.latest_message else []
+    kinds = [e.get("value") for e in entities if e.get("entity") == "crisis_type"]
+    return bool(kinds) and all(kind == "unknown" for kind in kinds)
 
 
 def said_not_safe(tracker: DialogueStateTracker) -> Optional[str]:
@@ -51,6 +59,11 @@ def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
         return None
     intent = (tracker.latest_message.intent or {}).get("name")
     if intent == "crisis":
+        if classifier_only(tracker) and pending_question(tracker) == MOOD_QUESTION:
+            # "mal, j'ai peur" answering "comment tu tiens le coup ?": fear and distress, no
+            # danger cue. The flow answers a low mood with a direct question about suicide and
+            # the 3114 (utter_wellbeing_support), not with 17/112. A lexicon cue stays a crisis.
+            return None
         return "crisis"
     if intent == "crisis_check":
         return "check_in"
