@@ -197,6 +197,13 @@ def no_silent_turn(pairs: Iterable[Pair]) -> List[Violation]:
     return out
 
 
+def no_rewind(pairs: Iterable[Pair]) -> List[Violation]:
+    """No turn ends in Rasa's core fallback (action_default_fallback): it rewinds the person's
+    message, so what they said is lost, and repeated it undoes the conversation's facts."""
+    return [_v("no_rewind", conv, result, turn.index, "action_default_fallback (message rewound)")
+            for conv, result in pairs for turn in result.turns if "action_default_fallback" in turn.actions]
+
+
 def advice_in_time(pairs: Iterable[Pair]) -> List[Violation]:
     """utter_advice_1 (and its continuation) within ADVICE_WINDOW user turns of the flow start, with the
     steps the facts call for. Conversations with a crisis turn are left out (the emergency comes first)."""
@@ -282,6 +289,7 @@ INVARIANTS: Dict[str, Callable[[Iterable[Pair]], List[Violation]]] = {
     "crisis_answered": crisis_answered,
     "no_false_emergency": no_false_emergency,
     "no_silent_turn": no_silent_turn,
+    "no_rewind": no_rewind,
     "advice_in_time": advice_in_time,
     "slots_match": slots_match,
     "risk_level_right": risk_level_right,

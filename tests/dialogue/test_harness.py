@@ -84,7 +84,7 @@ def test_each_broken_promise_is_found() -> None:
         [*_say("utter_reask_age")],
         [*_say("utter_ask_age")],  # a third time
         [*_say("utter_crisis", "Appelle le 15")],  # wrong number for suicide
-        [],  # silent
+        [{"event": "action", "name": "action_default_fallback"}, {"event": "rewind"}],  # rewound, and silent
         [_slot("risk_level", "low"), _slot("age", 15.0)],
     ]
     result = _play(conv, turns)
@@ -93,6 +93,7 @@ def test_each_broken_promise_is_found() -> None:
     assert [v.turn for v in found["no_question_loop"]] == [2]
     assert [v.turn for v in found["crisis_answered"]] == [3]
     assert [v.turn for v in found["no_silent_turn"]] == [4]
+    assert [v.turn for v in found["no_rewind"]] == [4]
     assert found["slots_match"] and found["risk_level_right"]
     assert not found["no_false_emergency"]  # there was a crisis turn
 

@@ -56,6 +56,7 @@ class Conversation:
         self.channel = channel
         self.tracker = DialogueStateTracker.from_events("c1", [ActionExecuted(ACTION_LISTEN_NAME)], slots=DOMAIN.slots)
         self.crisis, self.flows = policy(CrisisPolicy), policy(FlowPolicy)
+        self.last_policy: Optional[str] = None
         self.snapshot = shared_store().snapshot()
 
     def say(self, text: str, intent: str) -> List[str]:
@@ -82,13 +83,15 @@ class Conversation:
         predictions = [p.predict_action_probabilities(self.tracker, DOMAIN) for p in (self.crisis, self.flows)]
         for prediction in predictions:
             self.tracker.update_with_events(prediction.events, DOMAIN)
-        for prediction in predictions:
+        for policy_, prediction in zip((self.crisis, self.flows), predictions):
             if max(prediction.probabilities) > 0:
+                self.last_policy = type(policy_).__name__
                 return DOMAIN.action_names_or_texts[prediction.probabilities.index(max(prediction.probabilities))]
+        self.last_policy = None
         return RULE  # nothing from the code policies: Rasa's rules would answer
 
     def run(self, action: str) -> None:
-        self.tracker.update(ActionExecuted(action))
+        self.tracker.update(ActionExecuted(action, policy=self.last_policy))
         if action == "action_request_human":
             self.tracker.update(SlotSet("handoff_status", "queued"))
             self.tracker.update(SlotSet("human_offered", True))
@@ -347,3 +350,14 @@ def test_fear_answering_how_are_you_holding_up_gets_3114_gently_not_the_emergenc
     c2.say("un mec me fait du chantage avec mes photos, il veut 100 euros", "sextortion")
     actions = _say_with_crisis_type(c2, "mal, j'ai envie de mourir", "suicide")  # a lexicon cue
     assert actions[0] == "utter_crisis"
+
+
+def test_a_turn_the_flow_began_is_never_left_to_rasas_core_fallback() -> None:
+    """If what a turn changed moves the plan after the flow has spoken, the turn ends there:
+    no policy predicting would run action_default_fallback, which rewinds the message (and,
+    repeated, erased a whole conversation's facts)."""
+    c = Conversation()
+    c.say("my account got hacked, i'm 21", "hacked_account")
+    c.tracker.update(UserUttered("what do i do", {"name": "what_now", "confidence": 1.0}, [], input_channel=c.channel))
+    c.tracker.update(ActionExecuted("utter_menu", policy="FlowPolicy"))  # an action the plan does not hold
+    assert c.predict() == ACTION_LISTEN_NAME

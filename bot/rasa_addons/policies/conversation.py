@@ -40,6 +40,17 @@ def actions_this_turn(tracker: DialogueStateTracker) -> List[str]:
     ]
 
 
+def policies_this_turn(tracker: DialogueStateTracker) -> List[str]:
+    """Which policy predicted each action run since the user's latest message."""
+    index = latest_user_index(tracker)
+    if index is None:
+        return []
+    return [
+        e.policy or "" for e in list(tracker.events)[index + 1:]
+        if isinstance(e, ActionExecuted) and e.action_name and e.action_name not in BOOKKEEPING
+    ]
+
+
 def slot_before_turn(tracker: DialogueStateTracker, name: str, default: Any = None) -> Any:
     """The slot's value just before the user's latest message."""
     index = latest_user_index(tracker)

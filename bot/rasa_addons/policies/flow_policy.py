@@ -38,6 +38,7 @@ from bot.rasa_addons.policies.conversation import (
     last_bot_action_before_turn,
     message_entities,
     pending_question,
+    policies_this_turn,
     slot_before_turn,
 )
 from bot.rasa_addons.policies.crisis_policy import bot_is_quiet, crisis_reason, handoff_state
@@ -223,6 +224,12 @@ class TurnReading:
         return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
 
 
+def spoke_last(tracker: DialogueStateTracker, policy_name: str) -> bool:
+    """The turn's latest action was this policy's prediction."""
+    policies = policies_this_turn(tracker)
+    return bool(policies) and policies[-1] == policy_name
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
 class FlowPolicy(CodePolicy):
     @staticmethod
@@ -230,6 +237,15 @@ class FlowPolicy(CodePolicy):
         # Above the rules (6): on equal confidence the higher priority wins; below
         # human mode and the crisis net, whose predictions overrule it anyway.
         return {"priority": 7}
+
+    def _abstain(self, tracker: DialogueStateTracker, probabilities: List[float], domain: Domain,
+                 events: List[SlotSet]) -> PolicyPrediction:
+        """Nothing to predict: leave the turn to the other policies, unless this policy said the
+        turn's last words. Then its plan moved under what the turn changed, and the turn ends
+        here: left to no policy, Rasa's core fallback would rewind the person's message."""
+        if spoke_last(tracker, self.__class__.__name__):
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        return self._prediction(probabilities, events=events)
 
     def predict_action_probabilities(
         self,
@@ -268,13 +284,11 @@ class FlowPolicy(CodePolicy):
             expected = plan.actions[: turn.max_messages - 1]
             mine = done[1:]
         else:
-            return self._prediction(probabilities, events=events)
-        if mine != expected[: len(mine)]:
-            return self._prediction(probabilities, events=events)  # another policy took this turn
-        if not expected:
-            return self._prediction(probabilities, events=events)
+            return self._abstain(tracker, probabilities, domain, events)
+        if mine != expected[: len(mine)] or not expected:
+            return self._abstain(tracker, probabilities, domain, events)  # another policy took this turn
         action = expected[len(mine)] if len(mine) < len(expected) else ACTION_LISTEN_NAME
         if action not in domain.action_names_or_texts:
-            return self._prediction(probabilities, events=events)
+            return self._abstain(tracker, probabilities, domain, events)
         probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities, events=events)
