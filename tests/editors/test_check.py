@@ -203,7 +203,7 @@ def test_provenance_lists_missing_and_stale(ws: Workspace) -> None:
     listed = "\n".join(f"{p.where()} : {p.message}" for p in report.provenance)
     line = ws.line_of("content/helplines.yml", "suicide_3114:")
     assert f"content/helplines.yml, ligne {line} : le numéro suicide_3114 : aucune source" in listed
-    assert "le numéro e_enfance : vérifié le 2026-11-28, il y a plus de 12 mois" in listed
+    assert "le numéro e_enfance : vérifié le 2026-11-29, il y a plus de 12 mois" in listed
     assert "le guide instagram : jamais vérifié" in listed
     assert "le parcours sextortion : jamais vérifié" in listed
     assert not report.errors  # a warning list: it does not fail by default
