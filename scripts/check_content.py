@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.content_store.errors import ContentError  # noqa: E402
+from bot.content_store.schema import phone_problem  # noqa: E402  (the one phone-number rule)
 from bot.content_store.store import ContentLoadFailed, load_snapshot  # noqa: E402
 from bot.content_store.yamlload import load_with_lines  # noqa: E402
 from bot.dialogue.advice import part_of  # noqa: E402
@@ -58,11 +59,8 @@ SENSITIVE = (
 )
 PROVENANCE_MAX_DAYS = 365
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# French short numbers an editor may write (emergency, helplines, 116 xxx harmonised numbers).
-SHORT_NUMBERS = {"15", "17", "18", "112", "114", "115", "119", "191", "196", "197"}
-SHORT_3XXX = re.compile(r"^3\d{3}$")
-HARMONISED_116 = re.compile(r"^116 ?\d{3}$")
-TEN_DIGITS = re.compile(r"^0[1-9](?: \d{2}){4}$|^0[1-9]\d{8}$|^0 8\d{2} \d{3} \d{3}$")
+# Fact-checking: from this date on, a verified fact needs an https source AND a quote from it.
+QUOTE_REQUIRED_SINCE = dt.date(2026, 11, 29)
 QUOTED_UTTER = re.compile(r"""(?<![\[(])["'](utter_[a-z0-9_]*[a-z0-9])["'](?!\s*[:\]])""")
 ACTION_LINE = re.compile(r"^\s*-\s*action:\s*[\"']?(utter_[a-z0-9_]+)")
 
@@ -413,27 +411,6 @@ def check_links(paths: Paths, report: Report) -> None:
                                        "écrivez https:// (vérifiez que la page s'ouvre en https)", check="links"))
 
 
-def phone_problem(value: Any) -> Optional[str]:
-    if not isinstance(value, str):
-        return "écrivez le numéro entre guillemets, ex. \"3018\" ou \"01 23 45 67 89\""
-    if value != value.strip() or "  " in value:
-        return f"enlevez les espaces en trop : « {value.strip()} »"
-    if value in SHORT_NUMBERS or SHORT_3XXX.match(value) or HARMONISED_116.match(value):
-        return None
-    digits = re.sub(r"\D", "", value)
-    if TEN_DIGITS.match(value):
-        return None
-    if re.fullmatch(r"[\d .-]+", value) and len(digits) == 10 and digits.startswith("0"):
-        pairs = " ".join(digits[i:i + 2] for i in range(0, 10, 2))
-        return f"écrivez les 10 chiffres par paires : « {pairs} »"
-    if re.fullmatch(r"[\d ]+", value) and len(digits) == 4 and digits.startswith("3"):
-        return f"un numéro court s'écrit sans espace : « {digits} »"
-    if re.fullmatch(r"[\d ]+", value) and digits in SHORT_NUMBERS:
-        return f"un numéro court s'écrit sans espace : « {digits} »"
-    return ("un numéro français a 10 chiffres commençant par 0 (« 01 23 45 67 89 ») ou est un numéro court "
-            "(3018, 3114, 119, 17, 112, 114, 15, 116 006)")
-
-
 def check_phones(paths: Paths, report: Report) -> None:
     for path, data, lines in raw_content(paths, "helplines.yml"):
         helplines = data.get("helplines") if isinstance(data, dict) else None
@@ -448,6 +425,189 @@ def check_phones(paths: Paths, report: Report) -> None:
                 if fix:
                     report.add(Problem(paths.show(path), line_of(lines, ("helplines", hid, key)),
                                        f"le numéro « {value} » de {hid} ({key}) n'est pas un numéro français valide", fix, check="phones"))
+
+
+# Numbers written as digits in a text: the long shapes always, a short one (15, 119...) only
+# after a word that calls ("appelle le", "SMS au", "call"): not ages, amounts, durations, articles.
+LONG_NUMBER = re.compile(r"(?<![\w+.,/-])(0\d(?:[ .]?\d{2}){4}|0 ?[89]\d{2} ?\d{3} ?\d{3}|116 ?\d{3}|3\d{3})(?![\w/-]|[.,]\d|\s?(?:€|euros?|ans|years?|min))")
+SHORT_NUMBER = re.compile(r"(?<![\w+.,/-])(\d{2,3})(?![\w/-]|[.,]\d)")
+CALL_WORDS = re.compile(r"(appel\w*|compos\w*|joindre|contacte\w*|sms|texto|call|dial|text|phone)\W+(?:\w+\W+){0,2}$", re.I)
+NOT_A_NUMBER = re.compile(r"\b(?:art(?:icle)?s?\.?)\s*\d[\d-]*(?:\s*(?:et|and|,)\s*\d[\d-]*)*|https?://\S+|\b[\w.-]+\.(?:fr|org|com|net)\b|\{[a-z0-9_.]+\}", re.I)
+TEEN_VOUS = re.compile(r"\b(vous|votre|vos)\b", re.I)
+ADULT_TU = re.compile(r"\b(tu|toi|ton|tes|ta)\b|\bt['’](?=[aeiouhéèê])", re.I)
+TEEN_ARTICLE = re.compile(r"\bart(?:icle)?s?\.?\s*\d{2,3}-\d[\d-]*", re.I)
+QUOTED_SPEECH = re.compile(r"«[^»]*»|\"[^\"]*\"|rendez-vous|de vous voir|vous deux", re.I)
+
+
+def helpline_numbers(paths: Paths) -> Tuple[Dict[str, str], Dict[str, Tuple[str, Optional[str]]]]:
+    """{digits: id} of the numbers in service, {digits: (id, replaced_by)} of the retired ones."""
+    live: Dict[str, str] = {}
+    retired: Dict[str, Tuple[str, Optional[str]]] = {}
+    for _, data, _ in raw_content(paths, "helplines.yml"):
+        for hid, line in ((data or {}).get("helplines") or {}).items() if isinstance(data, dict) else []:
+            if not isinstance(line, dict):
+                continue
+            for key in ("number", "sms"):
+                if isinstance(line.get(key), str):
+                    digits = re.sub(r"\D", "", line[key])
+                    if line.get("retired"):
+                        retired[digits] = (str(hid), line.get("replaced_by"))
+                    else:
+                        live[digits] = str(hid)
+    return live, retired
+
+
+def numbers_in(text: str) -> List[str]:
+    clean = NOT_A_NUMBER.sub(" ", text)
+    found = [m.group(1) for m in LONG_NUMBER.finditer(clean)]
+    for match in SHORT_NUMBER.finditer(clean):
+        before = clean[max(0, match.start() - 40):match.start()].split(".")[-1].replace("*", "")
+        if CALL_WORDS.search(before):
+            found.append(match.group(1))
+    return found
+
+
+SHOWN_FOLDERS = ("responses", "platforms.yml", "widget", "desk")
+NOT_SHOWN = ("source", "note", "quote", "verified_on", "link", "aliases", "payload", "when", "unverified")
+
+
+def check_numbers_in_texts(paths: Paths, report: Report) -> None:
+    """A retired number, or a number that is not in helplines.yml, written in a text users read."""
+    live, retired = helpline_numbers(paths)
+    for folder in SHOWN_FOLDERS:
+        for path, data, lines in raw_content(paths, folder):
+            for where, text in strings_in(data):
+                if any(part in NOT_SHOWN for part in where if isinstance(part, str)):
+                    continue
+                for number in numbers_in(text):
+                    digits = re.sub(r"\D", "", number)
+                    if digits in retired:
+                        hid, replaced = retired[digits]
+                        fix = (f"écrivez {{helpline.{replaced}.number}} à la place" if replaced
+                               else "retirez ce numéro du texte")
+                        report.add(Problem(paths.show(path), line_of(lines, where),
+                                           f"le numéro {number} ({hid}) n'est plus en service (retired dans helplines.yml)", fix, check="numbers"))
+                    elif digits not in live:
+                        report.add(Problem(paths.show(path), line_of(lines, where),
+                                           f"le numéro {number} n'est pas dans helplines.yml",
+                                           "ajoutez-le dans helplines.yml (avec sa source, deuxième relecture) et écrivez {helpline.ID.number}, "
+                                           "ou retirez-le du texte", check="numbers"))
+
+
+def _texts(variant: Dict[str, Any], lang: str) -> Dict[str, str]:
+    value = variant.get(lang)
+    if isinstance(value, str):
+        return {"teen": value, "adult": value}
+    if isinstance(value, dict):
+        teen = value.get("teen")
+        return {"teen": teen, "adult": value.get("adult", teen)} if isinstance(teen, str) else {}
+    return {}
+
+
+def check_address_and_translations(paths: Paths, report: Report) -> None:
+    """Teen texts say "tu", parent texts "vous"; the English text has the French text's placeholders."""
+    for path, data, lines in raw_content(paths, "responses"):
+        if not isinstance(data, dict):
+            continue
+        for name, definition in data.items():
+            prefix = (name, "variants") if isinstance(definition, dict) else (name,)
+            for i, variant in enumerate(variants_of(definition)):
+                if not isinstance(variant, dict):
+                    continue
+                where = prefix + (i,)
+                fr = variant.get("fr")
+                if isinstance(fr, dict):
+                    teen, adult = fr.get("teen"), fr.get("adult")
+                    if isinstance(teen, str) and TEEN_VOUS.search(QUOTED_SPEECH.sub(" ", teen)):
+                        word = TEEN_VOUS.search(QUOTED_SPEECH.sub(" ", teen)).group(0)
+                        report.add(Problem(paths.show(path), line_of(lines, where + ("fr", "teen")),
+                                           f"{name} : le texte teen: vouvoie (« {word} »)", "le texte teen: tutoie (tu, ton, tes)", check="address"))
+                    if isinstance(adult, str) and ADULT_TU.search(QUOTED_SPEECH.sub(" ", adult)):
+                        word = ADULT_TU.search(QUOTED_SPEECH.sub(" ", adult)).group(0)
+                        report.add(Problem(paths.show(path), line_of(lines, where + ("fr", "adult")),
+                                           f"{name} : le texte adult: tutoie (« {word} »)", "le texte adult: vouvoie (vous, votre, vos)", check="address"))
+                for lang in LANGS:
+                    value = variant.get(lang)
+                    teen = value.get("teen") if isinstance(value, dict) else None
+                    if isinstance(teen, str) and TEEN_ARTICLE.search(teen):
+                        report.add(Problem(paths.show(path), line_of(lines, where + (lang, "teen")),
+                                           f"{name} : un numéro d'article de loi dans un texte pour les ados (« {TEEN_ARTICLE.search(teen).group(0)} »)",
+                                           "dites-le simplement (« c'est interdit par la loi ») ; gardez l'article pour le texte adult:", check="address"))
+                french, english = _texts(variant, "fr"), _texts(variant, "en")
+                if french and variant.get("en") is not None and not english:
+                    continue  # told by the schema check
+                for audience in ("teen", "adult"):
+                    fr_keys = set(PLACEHOLDER_RE.findall(french.get(audience) or ""))
+                    en_keys = set(PLACEHOLDER_RE.findall(english.get(audience) or ""))
+                    if english and fr_keys != en_keys:
+                        missing, extra = sorted(fr_keys - en_keys), sorted(en_keys - fr_keys)
+                        detail = "; ".join(x for x in (
+                            f"il manque {', '.join('{' + k + '}' for k in missing)}" if missing else "",
+                            f"en trop {', '.join('{' + k + '}' for k in extra)}" if extra else "") if x)
+                        report.add(Problem(paths.show(path), line_of(lines, where + ("en",)),
+                                           f"{name} : le texte anglais ({audience}) n'a pas les mêmes champs à insérer que le français ({detail})",
+                                           "le texte anglais dit la même chose que le français, avec les mêmes {…}", check="translation"))
+                        break
+
+
+LANGS = ("fr", "en")
+PLACEHOLDER_RE = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)*)\}")
+
+
+def _facts(paths: Paths) -> Iterable[Tuple[str, Dict[str, Any], Path, Optional[int]]]:
+    """(what, item, file, line) for every item that can carry source / verified_on / quote."""
+    def key_line(path: Path, key: Any, fallback: Optional[int]) -> Optional[int]:
+        return find_line(path, rf"^\s*{re.escape(str(key))}\s*:") or fallback
+
+    for path, data, lines in raw_content(paths, "flows"):
+        if isinstance(data, dict):
+            yield f"le parcours {data.get('flow')}", data, path, lines.get(("flow",)) or 1
+    for path, data, lines in raw_content(paths, "responses"):
+        for name, definition in (data or {}).items() if isinstance(data, dict) else []:
+            if isinstance(definition, dict):
+                yield f"le conseil {name}", definition, path, key_line(path, name, lines.get((name,)))
+    for path, data, lines in raw_content(paths, "helplines.yml"):
+        for hid, line in ((data or {}).get("helplines") or {}).items() if isinstance(data, dict) else []:
+            if isinstance(line, dict):
+                yield f"le numéro {hid}", line, path, key_line(path, hid, lines.get(("helplines", hid)))
+    for path, data, lines in raw_content(paths, "platforms.yml"):
+        for pid, guide in ((data or {}).get("platforms") or {}).items() if isinstance(data, dict) else []:
+            if isinstance(guide, dict) and pid != "_default":
+                yield f"le guide {pid}", guide, path, key_line(path, pid, lines.get(("platforms", pid)))
+
+
+def _as_list(value: Any) -> List[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def check_fact_sources(paths: Paths, report: Report) -> None:
+    """A fact checked from QUOTE_REQUIRED_SINCE on: an https source, verified_on and a quote from the page."""
+    for what, item, path, line in _facts(paths):
+        source, verified, quote = item.get("source"), item.get("verified_on"), item.get("quote")
+        if item.get("unverified") is True:
+            report.provenance.append(Problem(paths.show(path), line, f"{what} : à vérifier par une personne (unverified: true)",
+                                             "trouvez une source officielle, puis retirez unverified", check="provenance"))
+        day = None
+        try:
+            day = verified if isinstance(verified, dt.date) else dt.date.fromisoformat(str(verified)) if verified else None
+        except ValueError:
+            day = None
+        if item.get("unverified") is True or (quote is None and (day is None or day < QUOTE_REQUIRED_SINCE)):
+            continue  # never checked with a quote: listed in the provenance work list
+        problems = []
+        if not source:
+            problems.append("il manque source: (l'adresse https de la page qui dit ce fait)")
+        elif any(not isinstance(s, str) or not all(re.fullmatch(r"https://\S+", part.strip()) for part in s.split(" ; "))
+                 for s in _as_list(source)):
+            problems.append("source: doit être une adresse https:// (une page publique), rien d'autre")
+        if not verified:
+            problems.append("il manque verified_on: (la date où la page a été lue)")
+        if not quote or any(not isinstance(q, str) or not q.strip() for q in _as_list(quote)):
+            problems.append("il manque quote: (une courte citation de la page qui dit ce fait)")
+        for problem in problems:
+            report.add(Problem(paths.show(path), line, f"{what} : {problem}",
+                               "un fait vérifié a toujours source (https), verified_on et quote ; sans source officielle, mettez unverified: true",
+                               check="facts"))
 
 
 # --------------------------------------------------------------------------- 4. Rasa validation, translated
@@ -760,6 +920,9 @@ def run_checks(paths: Paths, rasa: bool = True, sensitive: bool = True, base: Op
     check_when_values(paths, report)
     check_links(paths, report)
     check_phones(paths, report)
+    check_numbers_in_texts(paths, report)
+    check_address_and_translations(paths, report)
+    check_fact_sources(paths, report)
     check_stories_against_rules(paths, report)
     report.timings["contenu"] = time.monotonic() - started
     data_broken = any(p == paths.domain or paths.data in p.parents for p in broken)

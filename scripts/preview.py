@@ -129,7 +129,7 @@ def show_response(snapshot: Snapshot, name: str, base: Dict[str, Any], who: str,
     head = f"{who}{label} — {name}"
     branches = [v for v in reachable if {k for k in v.when if k != "user_role"}]
     if not branches:
-        variant = reachable[-1] if reachable else response.variants[-1]
+        variant = reachable[0] if reachable else response.variants[-1]  # the first that matches, as the assistant picks it
         out.append(head + " :")
         out += message_lines(render_variant(snapshot, name, variant, {**base, **slots_for(variant.when)}), "    ")
         return

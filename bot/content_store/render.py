@@ -17,6 +17,8 @@ PLATFORM_FIELDS = {
 HELPLINE_FIELDS = ("number", "name", "hours", "link", "sms")
 # Values known only when the message is sent (counsellor's first name, wait, next opening).
 RUNTIME_FIELDS = ("counsellor_name", "wait_minutes", "next_opening")
+# The service's name and operator (content/settings.yml, service:), e.g. {service.name}.
+SERVICE_FIELDS = ("service.name", "service.operator")
 ADULT_ROLES = ("parent", "professional")
 
 
@@ -92,6 +94,11 @@ def fill(text: str, snapshot: Snapshot, slots: Mapping[str, Any], lang: str) -> 
             return platform_field(snapshot, slots.get("platform"), PLATFORM_FIELDS[key], lang)
         if key in RUNTIME_FIELDS:
             return str(slots.get(key) if slots.get(key) is not None else "")
+        if key in SERVICE_FIELDS:
+            value = ((snapshot.settings or {}).get("service") or {}).get(key.split(".")[1]) or ""
+            if isinstance(value, dict):
+                value = value.get(lang) or value.get(DEFAULT_LANGUAGE) or ""
+            return str(value) or "3018"
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "helpline":
             return helpline_field(snapshot, parts[1], parts[2], lang)

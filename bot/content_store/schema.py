@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.content_store.errors import ContentError
 from bot.content_store.model import AUDIENCES, LANGUAGES, Button, Flow, FlowQuestion, FlowStep, Response, Variant
-from bot.content_store.render import HELPLINE_FIELDS, PLACEHOLDER, PLATFORM_FIELDS, RUNTIME_FIELDS
+from bot.content_store.render import HELPLINE_FIELDS, PLACEHOLDER, PLATFORM_FIELDS, RUNTIME_FIELDS, SERVICE_FIELDS
 from bot.safety.lexicon import CRISIS_PRIORITY, Lexicon, PatternError, compile_pattern
 from bot.safety.normalize import fold
 
@@ -88,12 +88,16 @@ class Checker:
 
 def _placeholders(checker: Checker, text: str, path: Tuple[Any, ...], helplines: Dict[str, Any]) -> None:
     for key in PLACEHOLDER.findall(text):
-        if key in PLATFORM_FIELDS or key in RUNTIME_FIELDS:
+        if key in PLATFORM_FIELDS or key in RUNTIME_FIELDS or key in SERVICE_FIELDS:
             continue
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "helpline":
             if parts[1] not in helplines:
                 checker.error(path, f"le numéro « {parts[1]} » n'existe pas dans helplines.yml ({{{key}}})")
+            elif (helplines[parts[1]] or {}).get("retired"):
+                replaced = (helplines[parts[1]] or {}).get("replaced_by")
+                hint = f" : utilisez {{helpline.{replaced}.{parts[2]}}}" if replaced else ""
+                checker.error(path, f"le numéro « {parts[1]} » n'est plus en service (retired dans helplines.yml){hint}")
             elif parts[2] not in HELPLINE_FIELDS:
                 checker.error(path, f"« {parts[2]} » n'est pas un champ de numéro (choix : {', '.join(HELPLINE_FIELDS)})")
             continue
@@ -134,7 +138,7 @@ def compile_responses(
         if isinstance(definition, dict):
             checker.provenance(definition, path)
             source, verified = definition.get("source"), definition.get("verified_on")
-            unknown = set(definition) - {"variants", "source", "verified_on"}
+            unknown = set(definition) - {"variants", "source", "verified_on", "quote", "unverified"}
             if unknown:
                 checker.error(path, f"champ inconnu : {', '.join(sorted(map(str, unknown)))}")
             definition, path = definition.get("variants"), path + ("variants",)
@@ -249,7 +253,30 @@ def _questions(checker: Checker, data: Any) -> List[FlowQuestion]:
     return questions
 
 
-PHONE = re.compile(r"^(?:\d{2,6}|\d{3} \d{3}|0\d(?: ?\d{2}){4})$")
+# The one rule for phone numbers (helplines.yml and make check use it): French short numbers
+# (emergency and helplines, 3xxx, 116 xxx) or 10 digits, in pairs or as a 0 800 123 456 free number.
+SHORT_NUMBERS = frozenset({"15", "17", "18", "112", "114", "115", "119", "191", "196", "197"})
+SHORT_3XXX = re.compile(r"^3\d{3}$")
+HARMONISED_116 = re.compile(r"^116 ?\d{3}$")
+TEN_DIGITS = re.compile(r"^0[1-9](?: \d{2}){4}$|^0[1-9]\d{8}$|^0 [89]\d{2} \d{3} \d{3}$")
+
+
+def phone_problem(value: Any) -> Optional[str]:
+    """None when `value` is a valid French number as editors write it, otherwise what to change."""
+    if not isinstance(value, str):
+        return "écrivez le numéro entre guillemets, ex. \"3018\" ou \"01 23 45 67 89\""
+    if value != value.strip() or "  " in value:
+        return f"enlevez les espaces en trop : « {value.strip()} »"
+    if value in SHORT_NUMBERS or SHORT_3XXX.match(value) or HARMONISED_116.match(value) or TEN_DIGITS.match(value):
+        return None
+    digits = re.sub(r"\D", "", value)
+    if re.fullmatch(r"[\d .-]+", value) and len(digits) == 10 and digits.startswith("0"):
+        pairs = " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+        return f"écrivez les 10 chiffres par paires : « {pairs} »"
+    if re.fullmatch(r"[\d ]+", value) and ((len(digits) == 4 and digits.startswith("3")) or digits in SHORT_NUMBERS):
+        return f"un numéro court s'écrit sans espace : « {digits} »"
+    return ("un numéro français a 10 chiffres commençant par 0 (« 01 23 45 67 89 », « 0 800 123 456 ») ou est un numéro court "
+            "(3018, 3114, 119, 17, 112, 114, 15, 116 006)")
 
 
 def check_helplines(data: Any, checker: Checker) -> Dict[str, Any]:
@@ -265,8 +292,11 @@ def check_helplines(data: Any, checker: Checker) -> Dict[str, Any]:
             checker.per_language(line.get("hours"), path + ("hours",), "hours")
         for key in ("number", "sms"):
             value = line.get(key)
-            if value is not None and (not isinstance(value, str) or not PHONE.match(value)):
-                checker.error(path + (key,), f"« {value} » n'est pas un numéro français valide (entre guillemets, ex. \"3018\" ou \"01 23 45 67 89\")")
+            problem = phone_problem(value) if value is not None else None
+            if problem:
+                checker.error(path + (key,), f"« {value} » n'est pas un numéro français valide : {problem}")
+        if line.get("retired") and line.get("replaced_by") not in (None, *data["helplines"]):
+            checker.error(path + ("replaced_by",), f"replaced_by : « {line.get('replaced_by')} » n'existe pas dans helplines.yml")
         checker.link(line.get("link"), path + ("link",))
         checker.provenance(line, path)
         out[hid] = line

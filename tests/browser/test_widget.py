@@ -20,7 +20,7 @@ WELLBEING_OK = "Ça va"  # its buttons: "Ça va" (/affirm), "Pas très bien" (/d
 LIVE_SECONDS = 3000  # ms: what a counsellor writes shows in the widget within this
 
 
-def open_chat(page: Any, url: str, name: str = "Discuter avec Net Ecoute") -> Any:
+def open_chat(page: Any, url: str, name: str = "Discuter avec le 3018") -> Any:
     page.goto(url)
     page.get_by_role("button", name=re.compile(name)).click()
     dialog = page.get_by_role("dialog")
@@ -71,7 +71,7 @@ def test_teen_conversation_by_keyboard_typing_and_buttons(new_page: Any, stack: 
     page = new_page()
     page.goto(stack.widget_url + "/")
     # Keyboard only: the launcher is reached with Tab and opened with Enter; focus goes to the input.
-    launcher = page.get_by_role("button", name=re.compile("Discuter avec Net Ecoute"))
+    launcher = page.get_by_role("button", name=re.compile("Discuter avec le 3018"))
     for _ in range(12):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.classList.contains('ne-launcher')"):
@@ -79,7 +79,7 @@ def test_teen_conversation_by_keyboard_typing_and_buttons(new_page: Any, stack: 
     assert page.evaluate("document.activeElement.classList.contains('ne-launcher')"), "launcher not reachable with Tab"
     expect(launcher).to_have_attribute("aria-expanded", "false")
     page.keyboard.press("Enter")
-    dialog = page.get_by_role("dialog", name="Net Ecoute · discussion")
+    dialog = page.get_by_role("dialog", name="3018 · discussion")
     expect(dialog).to_be_visible()
     assert page.evaluate("document.activeElement.classList.contains('ne-input')")
 
@@ -111,7 +111,7 @@ def test_teen_conversation_by_keyboard_typing_and_buttons(new_page: Any, stack: 
     expect(user.last.locator(".ne-who")).to_have_text("Toi :")
     first_bot = page.locator(".ne-from-bot").first
     expect(first_bot.locator(".ne-who")).to_have_text("Assistant :")
-    expect(first_bot).to_contain_text("assistant automatique de Net Ecoute")  # the bot's own disclosure
+    expect(first_bot).to_contain_text("assistant automatique du 3018")  # the bot's own disclosure
     expect(page.locator(".ne-from-bot strong").first).to_be_visible()  # **bold** rendered, not shown as stars
     assert "**" not in log(page).inner_text()
 
@@ -191,7 +191,7 @@ def test_quick_exit_leaves_nothing_and_marks_the_case(new_page: Any, stack: Stac
     page = new_page()
     open_chat(page, stack.widget_url + "/")
     say(page, "je veux parler à quelqu'un")
-    expect(log(page)).to_contain_text("Net Ecoute")
+    expect(log(page)).to_contain_text("3018")
     conversation = session_id(page)
     wait_case(stack, conversation, timeout=10)
     if how == "button":
@@ -206,7 +206,7 @@ def test_quick_exit_leaves_nothing_and_marks_the_case(new_page: Any, stack: Stac
 
     # Back on the helpline's site in the same tab: nothing of the conversation is left.
     page.goto(stack.widget_url + "/")
-    expect(page.get_by_role("button", name=re.compile("Discuter avec Net Ecoute"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Discuter avec le 3018"))).to_be_visible()
     assert page.evaluate("window.sessionStorage.length") == 0
     assert page.evaluate("window.localStorage.length") == 0
     assert page.locator(".ne-msg").count() == 0
@@ -238,7 +238,7 @@ def test_counsellor_reply_appears_live_as_a_person_even_after_a_dropped_connecti
     page.route(re.compile(r".*/socket\.io/.*"), lambda route: route.abort() if down["on"] else route.continue_())
     open_chat(page, stack.widget_url + "/")
     say(page, "je veux parler à quelqu'un")
-    expect(log(page)).to_contain_text("Net Ecoute")
+    expect(log(page)).to_contain_text("3018")
     conversation = session_id(page)
     case = wait_case(stack, conversation, timeout=10)
 
@@ -293,15 +293,15 @@ def test_counsellor_reply_appears_live_as_a_person_even_after_a_dropped_connecti
 
 def test_language_follows_the_page_and_switches(new_page: Any, stack: Stack) -> None:
     page = new_page()
-    dialog = open_chat(page, stack.widget_url + "/en/", name="Chat with Net Ecoute")
+    dialog = open_chat(page, stack.widget_url + "/en/", name="Chat with 3018")
     expect(dialog.locator(".ne-prechat")).to_contain_text("automated assistant")
     expect(page.get_by_role("button", name=re.compile("Quick exit"))).to_be_visible()
 
     page.goto(stack.widget_url + "/")  # a French page, in the same tab: the chat stays open
-    expect(page.get_by_role("dialog", name="Net Ecoute · discussion")).to_be_visible()
+    expect(page.get_by_role("dialog", name="3018 · discussion")).to_be_visible()
     expect(page.locator(".ne-input")).to_have_attribute("placeholder", "Écris ton message…")
     page.get_by_role("button", name="Switch to English").click()
-    dialog = page.get_by_role("dialog", name="Net Ecoute · chat")
+    dialog = page.get_by_role("dialog", name="3018 · chat")
     expect(dialog).to_be_visible()
     expect(dialog.locator(".ne-prechat")).to_contain_text("free and anonymous")
     expect(page.locator(".ne-input")).to_have_attribute("placeholder", "Type your message…")
@@ -324,7 +324,7 @@ def test_language_follows_the_page_and_switches(new_page: Any, stack: Stack) -> 
     page.get_by_role("button", name="Passer en français").click()
     expect(page.locator(".ne-from-user .ne-who").last).to_have_text("Toi :")
     page.reload()
-    expect(page.get_by_role("dialog", name="Net Ecoute · discussion")).to_be_visible()
+    expect(page.get_by_role("dialog", name="3018 · discussion")).to_be_visible()
 
 
 def axe_problems(page: Any) -> list:
@@ -340,9 +340,9 @@ def axe_problems(page: Any) -> list:
 def test_accessibility_scan_with_axe(new_page: Any, stack: Stack, viewport: dict) -> None:
     page = new_page(viewport, bypass_csp=True)  # so that the test can inject axe-core
     page.goto(stack.widget_url + "/")
-    expect(page.get_by_role("button", name=re.compile("Discuter avec Net Ecoute"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Discuter avec le 3018"))).to_be_visible()
     closed = axe_problems(page)
-    page.get_by_role("button", name=re.compile("Discuter avec Net Ecoute")).click()
+    page.get_by_role("button", name=re.compile("Discuter avec le 3018")).click()
     say(page, BLACKMAIL)
     expect(page.get_by_role("button", name=WELLBEING_OK, exact=True)).to_be_visible()
     page.locator(".ne-reply").first.focus()  # with focus styles showing

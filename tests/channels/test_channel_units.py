@@ -55,7 +55,7 @@ def test_messenger_person_reply_after_24_hours_uses_the_human_agent_tag(platform
     assert recent.body["messaging_type"] == "RESPONSE"
     [late] = deliver(MessengerOutput, "/graph", platform_env, 30)
     assert (late.body["messaging_type"], late.body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
-    assert late.body["message"]["text"] == "Sam (Net Ecoute) : Je suis toujours là si besoin."
+    assert late.body["message"]["text"] == "Sam (3018) : Je suis toujours là si besoin."
     with pytest.raises(DeliveryFailed):
         deliver(MessengerOutput, "/graph", platform_env, 8 * 24)  # beyond the tag's 7 days
     with pytest.raises(DeliveryFailed):
@@ -65,10 +65,10 @@ def test_messenger_person_reply_after_24_hours_uses_the_human_agent_tag(platform
 def test_whatsapp_person_reply_after_24_hours_uses_the_template(platform_env: RecordingServer,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     [recent] = deliver(TwilioWhatsAppOutput, "/twilio", platform_env, 1, platform_id="whatsapp:+33600000000")
-    assert recent.body["Body"].startswith("Sam (Net Ecoute) :") and recent.body["From"] == "whatsapp:+14155238886"
+    assert recent.body["Body"].startswith("Sam (3018) :") and recent.body["From"] == "whatsapp:+14155238886"
     [late] = deliver(TwilioWhatsAppOutput, "/twilio", platform_env, 25, platform_id="whatsapp:+33600000000")
     assert late.body["ContentSid"] == "HX" + "2" * 32 and "Body" not in late.body
-    assert json.loads(late.body["ContentVariables"]) == {"1": "Sam (Net Ecoute) : Je suis toujours là si besoin."}
+    assert json.loads(late.body["ContentVariables"]) == {"1": "Sam (3018) : Je suis toujours là si besoin."}
     monkeypatch.delenv("TWILIO_REPLY_TEMPLATE_SID")
     mark = platform_env.mark()
     with pytest.raises(DeliveryFailed, match="24 hours"):
@@ -78,7 +78,7 @@ def test_whatsapp_person_reply_after_24_hours_uses_the_template(platform_env: Re
 
 def test_telegram_has_no_window(platform_env: RecordingServer) -> None:
     [late] = deliver(TelegramOutput, "/telegram", platform_env, 24 * 20)
-    assert late.body["text"] == "Sam (Net Ecoute) : Je suis toujours là si besoin."
+    assert late.body["text"] == "Sam (3018) : Je suis toujours là si besoin."
 
 
 def test_a_reply_after_a_restart_fails_clearly_and_only_when_pushed(platform_env: RecordingServer) -> None:

@@ -93,7 +93,7 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
     # Asking for a person, even with that question pending, opens a case (queued) at once.
     mark = recorder.mark()
     user["say"]("je veux parler à quelqu'un, mon numéro c'est pas la peine")
-    says("\n".join(user["sent"](mark)), "Net Ecoute")
+    says("\n".join(user["sent"](mark)), "3018")
     case = wait_case(channels.stack, user["conversation"], user_role="parent")
     assert case["channel"] == RASA_CHANNEL[name]
 
@@ -105,7 +105,7 @@ def test_handoff_counsellor_reply_goes_out_through_the_channel(channels: Channel
     texts = user["sent"](mark)
     # Writing claimed the queued case: first the notice that a person joined, then the message.
     assert len(texts) == 2 and "a rejoint la conversation" in texts[0]
-    assert texts[1] == "Léa (Net Ecoute) : Bonjour, je suis là. Votre fille va bien ?"
+    assert texts[1] == "Léa (3018) : Bonjour, je suis là. Votre fille va bien ?"
 
     # The case is active now (claimed by the message): the parent's answer reaches the desk;
     # the bot stays quiet (it answers only while the case is queued or after it closed).

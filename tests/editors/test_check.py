@@ -203,7 +203,7 @@ def test_provenance_lists_missing_and_stale(ws: Workspace) -> None:
     listed = "\n".join(f"{p.where()} : {p.message}" for p in report.provenance)
     line = ws.line_of("content/helplines.yml", "suicide_3114:")
     assert f"content/helplines.yml, ligne {line} : le numéro suicide_3114 : aucune source" in listed
-    assert "le numéro e_enfance : vérifié le 2026-11-28, il y a plus de 12 mois" in listed
+    assert "le numéro e_enfance : vérifié le 2026-11-29, il y a plus de 12 mois" in listed
     assert "le guide instagram : jamais vérifié" in listed
     assert "le parcours sextortion : jamais vérifié" in listed
     assert not report.errors  # a warning list: it does not fail by default
@@ -255,3 +255,116 @@ def test_the_check_leaves_the_environment_as_it_found_it(ws: Workspace) -> None:
     before = os.environ.get("CONTENT_DIR")
     ws.check(rasa=True)
     assert os.environ.get("CONTENT_DIR") == before
+
+
+# ---- issue 11: the classes of mistake that can come back (one editor mistake each)
+
+def test_retired_number_as_a_placeholder(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr: "Appelle le {helpline.school_3020.number}."\n    en: "Call {helpline.school_3020.number}."\n')
+    told(ws.check(), "content/responses/extra.yml", 2, "school_3020", "n'est plus en service", "{helpline.e_enfance.number}")
+
+
+def test_retired_number_as_digits(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr: "Tu peux aussi appeler le 3020 (harcèlement scolaire)."\n    en: "You can also call 3020."\n')
+    told(ws.check(), "content/responses/extra.yml", 2, "le numéro 3020 (school_3020) n'est plus en service", "{helpline.e_enfance.number}")
+
+
+def test_number_not_in_helplines(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr: "Appelle le 0 800 200 000 ou envoie un SMS au 3919."\n    en: "Call {helpline.e_enfance.number}."\n')
+    report = ws.check()
+    told(report, "content/responses/extra.yml", 2, "le numéro 0 800 200 000 n'est pas dans helplines.yml")
+    told(report, "content/responses/extra.yml", 2, "le numéro 3919 n'est pas dans helplines.yml")
+
+
+def test_ages_amounts_durations_and_articles_are_not_numbers(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr: "Tu as 15 ans, il demande 200 € en 15 min (article 312-10) ; appelle le 3018, 7j/7 de 9h à 23h."\n'
+              '    en: "You are 15, he wants 200 € within 15 min; call 3018."\n')
+    assert not [p for p in ws.check().errors if p.check == "numbers"]
+
+
+def test_one_phone_rule_for_the_schema_and_make_check(ws: Workspace) -> None:
+    from bot.content_store.schema import phone_problem
+
+    assert phone_problem("999") and phone_problem("0800 20 00 00")
+    assert phone_problem("0 800 123 456") is None and phone_problem("01 23 45 67 89") is None and phone_problem("116 006") is None
+    ws.edit("content/helplines.yml", 'number: "116 006"', 'number: "999"')
+    told(ws.check(), "content/helplines.yml", ws.line_of("content/helplines.yml", '"999"'), "« 999 » n'est pas un numéro français valide")
+    ws.edit("content/helplines.yml", 'number: "999"', 'number: "0 800 123 456"')
+    assert not ws.check().errors  # a free number written the usual way is accepted by both
+
+
+def test_vous_in_a_teen_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr:\n      teen: "Vous pouvez nous écrire."\n      adult: "Vous pouvez nous écrire."\n    en: "You can write to us."\n')
+    told(ws.check(), "content/responses/extra.yml", 3, "le texte teen: vouvoie (« Vous »)")
+
+
+def test_tu_in_a_parent_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr:\n      teen: "Tu peux m\'écrire."\n      adult: "Tu peux m\'écrire quand ton enfant dort."\n    en: "You can write to me."\n')
+    told(ws.check(), "content/responses/extra.yml", 4, "le texte adult: tutoie (« Tu »)")
+
+
+def test_english_with_other_placeholders(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr: "Appelle le {helpline.e_enfance.number}."\n    en: "Call {helpline.child_119.number}."\n')
+    told(ws.check(), "content/responses/extra.yml", 3, "le texte anglais (teen) n'a pas les mêmes champs à insérer",
+         "il manque {helpline.e_enfance.number}", "en trop {helpline.child_119.number}")
+
+
+def test_english_text_missing_in_a_teen_adult_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml", 'utter_extra:\n  - fr:\n      teen: "Salut."\n      adult: "Bonjour."\n')
+    told(ws.check(), "content/responses/extra.yml", 2, "il manque le texte en anglais (en:)")
+
+
+def test_article_number_in_a_teen_text(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  - fr:\n      teen: "C\'est un délit (article 312-10 du Code pénal)."\n      adult: "C\'est un délit (article 312-10 du Code pénal)."\n'
+              '    en: "It is an offence."\n')
+    told(ws.check(), "content/responses/extra.yml", 3, "un numéro d'article de loi dans un texte pour les ados", "312-10")
+
+
+def test_a_checked_fact_without_a_quote(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  source: "https://www.service-public.gouv.fr/particuliers/vosdroits/F1567"\n  verified_on: "2026-11-30"\n'
+              '  variants:\n    - fr: "Texte."\n      en: "Text."\n')
+    told(ws.check(), "content/responses/extra.yml", 1, "le conseil utter_extra : il manque quote:")
+
+
+def test_a_checked_fact_without_a_source(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  verified_on: "2026-11-30"\n  quote: "Un mineur peut porter plainte."\n'
+              '  variants:\n    - fr: "Texte."\n      en: "Text."\n')
+    told(ws.check(), "content/responses/extra.yml", 1, "le conseil utter_extra : il manque source:")
+
+
+def test_a_quote_without_verified_on(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  source: "https://www.service-public.gouv.fr/particuliers/vosdroits/F1567"\n  quote: "Un mineur peut porter plainte."\n'
+              '  variants:\n    - fr: "Texte."\n      en: "Text."\n')
+    told(ws.check(), "content/responses/extra.yml", 1, "le conseil utter_extra : il manque verified_on:")
+
+
+def test_a_file_path_or_http_as_the_source_of_a_fact(ws: Workspace) -> None:
+    ws.edit("content/helplines.yml", 'source: "https://mairie.crevoux.fr/numero-dappel-urgences-europe"',
+            'source: "docs/dialogue-design.md ; http://mairie.crevoux.fr/numero-dappel-urgences-europe"')
+    told(ws.check(), "content/helplines.yml", ws.line_of("content/helplines.yml", "emergency_112:"),
+         "le numéro emergency_112 : source: doit être une adresse https://")
+
+
+def test_unverified_is_a_warning_not_an_error(ws: Workspace) -> None:
+    ws.append("content/responses/extra.yml",
+              'utter_extra:\n  source: "https://example.org/un-article"\n  verified_on: "2026-11-30"\n  unverified: true\n'
+              '  variants:\n    - fr: "Texte."\n      en: "Text."\n')
+    report = ws.check()
+    assert not report.errors
+    assert any("utter_extra : à vérifier par une personne (unverified: true)" in p.message for p in report.provenance)
+
+
+def test_staleness_is_never_an_error(ws: Workspace) -> None:
+    report = ws.check(today=dt.date(2031, 1, 1))
+    assert not report.errors and any("il y a plus de 12 mois" in p.message for p in report.provenance)

@@ -30,7 +30,7 @@ def test_crisis_inside_a_flow_comes_first_and_is_never_read_as_an_answer(chat: C
     # A counsellor is asked for at once (the stack's counsellors are on duty around the
     # clock): the bot says so. While the case is only queued, nobody is answering yet, so
     # the bot keeps answering (quiet only once a counsellor has the conversation).
-    assert "Net Ecoute" in text and slots["handoff_status"] == "queued"
+    assert "3018" in text and slots["handoff_status"] == "queued"
     says(Chat.text(chat.say("c'est gratuit ?")), "gratuit")
 
 

@@ -55,7 +55,7 @@ def test_unknown_placeholder_and_helpline_are_refused(content: Path) -> None:
 
 def test_invalid_phone_number_is_refused(content: Path) -> None:
     path = content / "helplines.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace('"3018"', '"30 18 abc"', 1), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace('number: "3018"', 'number: "30 18 abc"', 1), encoding="utf-8")
     assert "n'est pas un numéro français valide" in problems(content)
 
 

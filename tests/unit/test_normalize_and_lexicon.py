@@ -134,3 +134,34 @@ def test_content_lexicon_finds_indirect_crises(text: str, kind: str) -> None:
 def test_content_lexicon_ignores_look_alikes(text: str) -> None:
     match, _ = _content_lexicon().scan(text)
     assert match is None or match.kind == "check_in", (text, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je me sens en sécurité maintenant",
+        "i feel safe now, thanks",
+        "le prof crie tout le temps en cours",
+        "il m'a écrit tu vas voir ce que tu vas voir si tu paies pas",
+        "il est énervé et j'ai peur qu'il publie la vidéo",
+        "ils vont péter un câble au collège",
+    ],
+)
+def test_check_in_not_on_blackmailers_bullies_or_feeling_safe(text: str) -> None:
+    """Issue 11: the home-safety check-in is not for a blackmailer's or bullies' threats, nor for "I feel safe"."""
+    match, _ = _content_lexicon().scan(text)
+    assert match is None, (text, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je me sens pas en sécurité chez moi",
+        "i don't feel safe at home",
+        "mon beau-père crie tout le temps",
+        "mon père va péter un câble s'il voit ça",
+    ],
+)
+def test_check_in_still_on_home_cues(text: str) -> None:
+    match, _ = _content_lexicon().scan(text)
+    assert match is not None, (text, match)

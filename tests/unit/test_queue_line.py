@@ -44,14 +44,14 @@ def test_a_queued_conversation_gets_the_queue_line_once_per_turn(registry) -> No
     registry.set_status("c1", "queued")
     turn = tracker({"language": "fr", "handoff_wait_minutes": 7.0})
     first = generate(nlg, "utter_hours", turn)
-    assert first.startswith("Une personne de l'équipe Net Ecoute va te répondre ici (attente estimée : environ 7 min).")
+    assert first.startswith("Une personne de l'équipe du 3018 va te répondre ici (attente estimée : environ 7 min).")
     # The second message of the same turn (an action may send several) has no line on top.
     again = generate(nlg, "utter_hours", turn)
     assert "attente estimée" not in again
     # Wait unknown (at night, say), parent, English: the line without the wait.
     registry.set_status("c2", "queued")
     parent = generate(nlg, "utter_hours", tracker({"language": "en", "user_role": "parent"}, sender="c2"))
-    assert parent.startswith("Your request is kept: a Net Ecoute counsellor will answer you here as soon as possible.")
+    assert parent.startswith("Your request is kept: a 3018 counsellor will answer you here as soon as possible.")
 
 
 @pytest.mark.parametrize("status,response", [("queued", "utter_crisis"), ("queued", "utter_handoff_queued"),

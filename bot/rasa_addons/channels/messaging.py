@@ -13,7 +13,7 @@
 - Photos, videos, voice notes and files are never downloaded: the user gets the
   content's `utter_dont_send_images` answer (a caption, if any, is read as text).
 - Long texts are split at sentence ends to each platform's limit; counsellor
-  messages are labelled "<first name> (Net Ecoute) :".
+  messages are labelled "<first name> (3018) :".
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 ID_SECRET_ENV = "CHANNEL_ID_SECRET"
 HASH_CHARS = 32
-SERVICE_NAME = "Net Ecoute"
+SERVICE_NAME = "3018"  # the service's one name (content/settings.yml, service.name)
 WINDOW_SECONDS = 24 * 3600
 NO_IMAGES_RESPONSE = "utter_dont_send_images"
 NO_IMAGES_FALLBACK = {
