@@ -195,7 +195,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
 
     @app.before_server_start
     async def start(app: Sanic, _loop: Any) -> None:
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token)
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token,
+                                  channel_of=lambda cid: run(case_ops.conversation_channel, app.ctx.engine, cid))
         import aiohttp
 
         app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))

@@ -155,6 +155,14 @@ def undo_claim(engine: Engine, case_id: int, user: Optional[Dict[str, Any]]) -> 
             record(conn, user, "claim_undone", case_id, _conversation(conn, case_id))
 
 
+def conversation_channel(engine: Engine, conversation_id: str) -> Optional[str]:
+    """The Rasa channel that owns the conversation, as its latest case recorded it."""
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.channel).where(cases.c.conversation_id == conversation_id,
+                                                          cases.c.channel.isnot(None))
+                            .order_by(cases.c.id.desc()).limit(1)).scalar()
+
+
 def _conversation(conn: Connection, case_id: int) -> Optional[str]:
     return conn.execute(select(cases.c.conversation_id).where(cases.c.id == case_id)).scalar()
 

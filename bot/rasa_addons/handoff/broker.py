@@ -119,7 +119,8 @@ class DeskEventBroker(EventBroker):
             "id": uuid.uuid4().hex,
             "conversation_id": conversation_id,
             "timestamp": float(event.get("timestamp") or time.time()),
-            "channel": event.get("input_channel"),
+            # The channel that owns the conversation (the desk sends its messages back through it).
+            "channel": self._owner(conversation_id) or event.get("input_channel"),
         }
         if kind == "slot" and event.get("name") == HANDOFF_SLOT:
             status = event.get("value") or None
@@ -170,6 +171,13 @@ class DeskEventBroker(EventBroker):
         if kind == "slot" and event.get("name") == "user_left" and event.get("value"):
             return dict(base, type="left")
         return None
+
+    def _owner(self, conversation_id: str) -> Optional[str]:
+        try:
+            return self.registry.owner(conversation_id)
+        except Exception:
+            logger.exception("Could not read the conversation's owner")
+            return None
 
     def _remember(self, conversation_id: str, name: str, value: Any) -> Dict[str, Any]:
         facts = self._facts.pop(conversation_id, {})
