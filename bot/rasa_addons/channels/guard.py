@@ -3,6 +3,7 @@
 - Text starting with "/" is Rasa's intent syntax and skips NLU (and so the crisis
   net): it is accepted only if it is exactly a button payload the bot just offered;
   anything else is read as plain text.
+- Only the channel that owns a conversation may write to it (`limits.may_write`).
 - A turn always gets an answer: if the assistant failed (action server down or
   frozen, an exception) or said nothing, the safety message with the helpline and
   emergency numbers is added. The one exception is a conversation a counsellor has
@@ -17,6 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
 
+from bot.rasa_addons.channels.limits import bounded_text, may_write
 from bot.rasa_addons.resilience import TURN_FAILURES, bound_action_endpoint
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ LAST_RESORT = {
     "en": "Sorry, I have a technical problem. You can reach 3018 (free, anonymous, 9am to 11pm every day, "
     "phone or chat). In danger: call 17 or 112. Dark thoughts: 3114. By text if you can't speak: 114.",
 }
-MAX_TEXT_CHARS = 20000
 
 
 def offered_payloads(tracker: Any) -> List[str]:
@@ -44,7 +45,7 @@ def offered_payloads(tracker: Any) -> List[str]:
 
 
 async def neutralise_intent_syntax(text: Optional[str], sender_id: str, agent: Any) -> str:
-    text = (text or "")[:MAX_TEXT_CHARS]
+    text = bounded_text(text)
     stripped = text.strip()
     if not stripped.startswith("/"):
         return text
@@ -106,7 +107,10 @@ def messages_sent(output: Any) -> int:
 
 async def handle_safely(agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:
     """Run one user turn; add the safety message, through the turn's own output
-    channel, if the turn failed or produced nothing."""
+    channel, if the turn failed or produced nothing. A channel that does not own the
+    conversation is refused here, whatever the channel checked before."""
+    if not await may_write(agent, message.sender_id, str(message.input_channel or "")):
+        return
     if agent is not None:
         bound_action_endpoint(agent)
     output = message.output_channel

@@ -43,7 +43,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.rasa_addons.channels.guard import MAX_TEXT_CHARS, handle_safely, neutralise_intent_syntax
+from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_syntax
+from bot.rasa_addons.channels.limits import (
+    apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, record_owner, shared_limits,
+)
+from bot.rasa_addons.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,15 @@ KEEP_SECONDS = 24 * 3600
 PERSON_SENDERS = ("counsellor", "system")
 # Bot messages that mark a person joining or leaving the conversation (for the widget's notice).
 NOTICES = {"utter_handoff_joined": "person_joined", "utter_handoff_closed": "person_left"}
+
+
+# Sent instead of an answer when a session writes faster than the limits allow.
+SLOW_DOWN = {
+    "fr": "Je reçois beaucoup de messages d'un coup. Prends ton temps : attends un petit moment avant d'écrire "
+    "la suite. Si tu es en danger, appelle le 17 ou le 112 ; idées noires : 3114.",
+    "en": "I'm getting a lot of messages at once. Take your time: wait a moment before writing the rest. "
+    "If you are in danger, call 17 or 112; dark thoughts: 3114.",
+}
 
 
 class SessionOutbox:
@@ -171,6 +184,7 @@ class SafeSocketIOInput(SocketIOInput):
             secret = secrets.token_hex(32)
         self._secret = secret.encode()
         self._sessions: Dict[str, str] = {}  # socket id -> session id
+        self._addresses: Dict[str, str] = {}  # socket id -> client address (for the rate limits)
         self._app: Any = None
 
     def session_token(self, session_id: str) -> str:
@@ -188,8 +202,10 @@ class SafeSocketIOInput(SocketIOInput):
         return OutboxOutput(self.sio, self.bot_message_evt, self.outbox)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins or [])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins or [],
+                          max_http_buffer_size=settings().max_body_bytes)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook.listener("main_process_start")(apply_server_limits)
         self.sio = sio
         channel = self
 
@@ -203,6 +219,9 @@ class SafeSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            request = environ.get("sanic.request")
+            self._addresses[sid] = client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"),
+                                                  settings().trusted_proxies)
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
@@ -211,6 +230,7 @@ class SafeSocketIOInput(SocketIOInput):
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
             self._sessions.pop(sid, None)
+            self._addresses.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
@@ -218,6 +238,7 @@ class SafeSocketIOInput(SocketIOInput):
             session_id = data.get("session_id")
             if not self.valid_session(session_id, data.get("session_token")):
                 session_id = uuid.uuid4().hex  # a new conversation; never one the client names
+                record_owner(session_id, self.name())
             await sio.enter_room(sid, session_id, namespace=self.namespace)
             self._sessions[sid] = session_id
             await sio.emit(
@@ -246,10 +267,15 @@ class SafeSocketIOInput(SocketIOInput):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            metadata = metadata if isinstance(metadata, dict) else {}
+            metadata = client_metadata(metadata)
             agent = getattr(getattr(self._app, "ctx", None), "agent", None)
-            text = await neutralise_intent_syntax(str(data.get("message") or "")[:MAX_TEXT_CHARS], session_id, agent)
+            message = bounded_text(data.get("message"))
             output = OutboxOutput(sio, self.bot_message_evt, self.outbox)
+            if shared_limits().message(session_id, self._addresses.get(sid)) and not is_crisis(message):
+                # socket.io has no 429: a calm message instead, not kept in the conversation
+                await output.send_response(session_id, {"text": SLOW_DOWN["en" if metadata.get("language") == "en" else "fr"]})
+                return
+            text = await neutralise_intent_syntax(message, session_id, agent)
             await handle_safely(
                 agent, on_new_message, UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
             )
