@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -133,6 +135,26 @@ async def _socketio_flood(stack: Stack) -> None:
     assert answer["sender"] == "bot"
     await client.wait_for(lambda m: tracker(stack, conversation_id)["slots"]["risk_level"] == "critical", 10)
     await client.disconnect()
+
+
+def test_a_flood_of_crises_opens_at_most_the_cap_of_cases_and_each_gets_its_number(strict: Stack) -> None:
+    """40 "je veux mourir" with fresh ids from one address once opened 40 critical cases. Now
+    5 a minute (NEW_CASES_PER_ADDRESS_PER_MINUTE) on that channel; every message still gets
+    the emergency answer; the supervisors are alerted (audit entry and banner)."""
+    senders = [f"flood-case-{uuid.uuid4().hex[:8]}" for _ in range(12)]
+    for sender in senders:
+        status, replies = rest(strict, sender, "je veux mourir")
+        assert status == 200 and "3114" in texts(replies), texts(replies)
+        assert tracker(strict, sender)["slots"]["risk_level"] == "critical"
+    time.sleep(3)  # the broker's outbox reaches the desk
+    opened = [c for c in desk(strict, "GET", "/api/cases")["cases"] if c["conversation_id"] in senders]
+    # (the flood tests above may have opened one from this address within the minute)
+    assert 1 <= len(opened) <= 5
+    refused = set(senders) - {c["conversation_id"] for c in opened}
+    assert all(tracker(strict, s)["slots"]["handoff_status"] is None for s in refused)  # nobody told "a person is coming"
+    with sqlite3.connect(strict.log_file.parent / "desk.db") as db:
+        alerted = {row[0] for row in db.execute("SELECT conversation_id FROM desk_audit WHERE action = 'new_case_limit'")}
+    assert refused <= alerted
 
 
 # ---------------------------------------------------------------- sizes and metadata

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.rasa_addons.channels.limits import SlidingWindow, client_address, client_metadata, owner_by_shape
-from bot.rasa_addons.settings import ChannelSettings
+from bot.rasa_addons.channels.settings import ChannelSettings
 
 
 def test_safe_defaults_and_bad_values_fall_back_to_them() -> None:
@@ -36,3 +36,49 @@ def test_ids_made_by_the_channels_name_their_owner() -> None:
     assert owner_by_shape("0123456789abcdef0123456789abcdef") == "socketio"
     assert owner_by_shape("messenger-0123456789abcdef0123456789abcdef") == "facebook"
     assert owner_by_shape("test-1234") is None
+
+
+def test_the_broker_opens_at_most_the_cap_of_cases_per_address_and_alerts(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from bot.rasa_addons.channels import limits
+    from bot.rasa_addons.handoff.broker import DeskEventBroker
+    from bot.rasa_addons.handoff.registry import Registry
+    from bot.rasa_addons.channels.settings import ChannelSettings
+
+    monkeypatch.setattr(limits, "_limits", limits.Limits(ChannelSettings(new_cases_per_address_per_minute=2)))
+    registry = Registry(tmp_path / "handoff.db")
+    broker = DeskEventBroker("http://127.0.0.1:9", "t", registry=registry)
+
+    def turn(conversation: str, address: str, channel: str = "rest") -> list:
+        token = limits.TURN_CLIENT.set({"address": address, "channel": channel, "case_allowed": None})
+        try:
+            events = [{"sender_id": conversation, "event": "slot", "name": "risk_level", "value": "critical", "timestamp": 1.0},
+                      {"sender_id": conversation, "event": "slot", "name": "handoff_status", "value": "queued", "timestamp": 1.0}]
+            return [e and e["type"] for e in map(broker.translate, events)]
+        finally:
+            limits.TURN_CLIENT.reset(token)
+
+    assert turn("a", "1.2.3.4") == ["risk", "handoff"] and turn("b", "1.2.3.4") == ["risk", "handoff"]
+    assert turn("c", "1.2.3.4") == ["case_limit", None]  # the third: no case, one alert
+    assert not registry.case_open("c")
+    assert turn("d", "1.2.3.4", "socketio") == ["risk", "handoff"]  # per channel
+    assert turn("e", "5.6.7.8") == ["risk", "handoff"]  # per address
+    assert turn("a", "1.2.3.4") == ["risk", "handoff"]  # a case already open is not a new one: not capped
+    # Turns without a client (the desk, the HTTP API, the messaging platforms) are never capped.
+    assert [e and e["type"] for e in map(broker.translate, [
+        {"sender_id": "f", "event": "slot", "name": "handoff_status", "value": "queued", "timestamp": 1.0}])] == ["handoff"]
+
+
+def test_no_case_is_opened_when_the_guard_marks_the_cap_reached() -> None:
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from bot.actions.handoff import ActionRequestHuman
+
+    latest = {"intent": {"name": "crisis"}, "text": "…", "metadata": {"language": "fr", "new_case": "limited"}}
+    tracker = Tracker("c1", {"language": "fr"}, latest, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRequestHuman().run(dispatcher, tracker, {}))
+    assert not any(e.get("name") == "handoff_status" for e in events)  # nobody is told "a person is coming"
+    assert [m["response"] for m in dispatcher.messages] == ["utter_technical_problem"]  # the numbers instead

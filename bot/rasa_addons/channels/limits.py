@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
@@ -21,7 +22,7 @@ import time
 from collections import OrderedDict, deque
 from typing import Any, Deque, Dict, Iterable, Optional
 
-from bot.rasa_addons.settings import ChannelSettings, settings
+from bot.rasa_addons.channels.settings import ChannelSettings, settings
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,13 @@ class SlidingWindow:
         self._hits: "OrderedDict[str, Deque[float]]" = OrderedDict()
         self._lock = threading.Lock()
 
+    def full(self, key: str, now: Optional[float] = None) -> bool:
+        """Whether a hit now would be refused (nothing is counted)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.get(key)
+            return bool(hits) and len([at for at in hits if at > now - self.seconds]) >= self.limit
+
     def hit(self, key: str, now: Optional[float] = None) -> bool:
         """Count a hit and say whether it is within the limit (a refused hit is not counted)."""
         now = time.monotonic() if now is None else now
@@ -170,6 +178,43 @@ class Limits:
 
 
 _limits: Optional[Limits] = None
+
+# The client of the turn being handled: (client address, channel), set by the channel guard for
+# the duration of a user's turn, read by the event broker when the turn would open a case.
+TURN_CLIENT: "contextvars.ContextVar[Optional[Dict[str, Any]]]" = contextvars.ContextVar("turn_client", default=None)
+# Metadata key the guard sets (server-side) when the client's new-case cap is reached: the
+# action that opens a case then gives the numbers instead (bot/actions/handoff.py).
+NEW_CASE_KEY = "new_case"
+NEW_CASE_LIMITED = "limited"
+
+
+def case_key(address: str, channel: str) -> str:
+    return f"{address}|{channel}"
+
+
+def new_case_allowed() -> bool:
+    """Called by the event broker when the current turn would open a case: counts it against
+    the client's cap (once per turn). Turns without a client (the desk, the HTTP API, the
+    messaging channels, whose client is the platform) are never capped."""
+    client = TURN_CLIENT.get()
+    if client is None or client.get("address") is None:
+        return True
+    if client.get("case_allowed") is None:
+        allowed = shared_limits().cases.hit(case_key(client["address"], client["channel"]))
+        client["case_allowed"] = allowed
+        if not allowed:
+            logger.warning("New-case limit reached for a client address on channel %s: no case opened",
+                           client["channel"])
+    return bool(client["case_allowed"])
+
+
+def report_case_limit() -> bool:
+    """True the first time in a turn that a refused case is reported."""
+    client = TURN_CLIENT.get()
+    if client is None or client.get("reported"):
+        return False
+    client["reported"] = True
+    return True
 
 
 def shared_limits() -> Limits:

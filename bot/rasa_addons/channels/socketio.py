@@ -47,7 +47,7 @@ from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_synt
 from bot.rasa_addons.channels.limits import (
     apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, record_owner, shared_limits,
 )
-from bot.rasa_addons.settings import settings
+from bot.rasa_addons.channels.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +277,8 @@ class SafeSocketIOInput(SocketIOInput):
                 return
             text = await neutralise_intent_syntax(message, session_id, agent)
             await handle_safely(
-                agent, on_new_message, UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
+                agent, on_new_message, UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata),
+                address=self._addresses.get(sid),
             )
 
         @sio.on("quick_exit", namespace=self.namespace)
