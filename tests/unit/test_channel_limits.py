@@ -82,3 +82,10 @@ def test_no_case_is_opened_when_the_guard_marks_the_cap_reached() -> None:
     events = asyncio.run(ActionRequestHuman().run(dispatcher, tracker, {}))
     assert not any(e.get("name") == "handoff_status" for e in events)  # nobody is told "a person is coming"
     assert [m["response"] for m in dispatcher.messages] == ["utter_technical_problem"]  # the numbers instead
+
+
+def test_a_limited_message_goes_through_when_it_may_be_a_crisis() -> None:
+    from bot.rasa_addons.channels.limits import is_crisis
+
+    assert is_crisis("je veux mourir") and is_crisis("jveu me tuer ce soir") and is_crisis("my dad hits me")
+    assert not is_crisis("salut 12") and not is_crisis("c'est quoi les horaires du 3018 ?")

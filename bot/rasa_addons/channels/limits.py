@@ -225,7 +225,8 @@ def shared_limits() -> Limits:
 
 
 def is_crisis(text: str) -> bool:
-    """The crisis lexicon recognises the text (a crisis or a check-in). When the lexicon
+    """The crisis lexicon recognises the text (a crisis or a check-in), or the text holds one of
+    its signal words (with which the trained classifier's "crisis" is trusted). When the lexicon
     cannot be read, every text counts as one: a limit never holds back the emergency answer."""
     try:
         from bot.content_store import shared_store
@@ -235,7 +236,7 @@ def is_crisis(text: str) -> bool:
         if lexicon is None or not lexicon.crisis:
             return True
         match, _idiom = lexicon.scan(text)
-        return match is not None
+        return match is not None or lexicon.has_signal(text)
     except Exception:
         logger.exception("Could not read the crisis lexicon for a limited message")
         return True
