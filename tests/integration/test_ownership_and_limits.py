@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple
 
 import pytest
+import yaml
 
-from tests.conftest import running_stack
-from tests.support.chat import Stack, http
+from tests.conftest import ROOT, running_stack
+from tests.support.chat import Stack, free_port, http
 from tests.support.desk_api import await_case, desk
 from tests.support.widget_client import WidgetClient
 
@@ -96,6 +102,41 @@ def test_rest_cannot_start_a_conversation_with_a_widget_or_messaging_id(strict: 
         assert status == 403, made_by_a_channel
     status, replies = rest(strict, f"dev-{uuid.uuid4().hex[:8]}", "bonjour")
     assert status == 200 and replies
+
+
+def test_the_rest_channel_is_off_unless_enabled(model_path: str, tmp_path: Path) -> None:
+    """Rasa as `make run` starts it, without ENABLE_REST_CHANNEL: the REST webhook is not there."""
+    port = free_port()
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["tracker_store"]["db"] = str(tmp_path / "tracker.db")
+    endpoints.pop("event_broker", None)
+    (tmp_path / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    env = {k: v for k, v in os.environ.items() if k != "ENABLE_REST_CHANNEL"}
+    env.update(PYTHONPATH=str(ROOT), HANDOFF_DB=str(tmp_path / "handoff.db"), RASA_TELEMETRY_ENABLED="false")
+    with open(tmp_path / "rasa.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa", "run", "--model", model_path, "--port", str(port), "--interface", "127.0.0.1",
+             "--credentials", "credentials.yml", "--endpoints", str(tmp_path / "endpoints.yml")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 180
+            while True:  # the socket.io channel's health route answers once the channels are up
+                try:
+                    http("GET", url + "/webhooks/socketio/", timeout=2)
+                    break
+                except (OSError, ValueError):
+                    assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "rasa.log").read_text()[-3000:]
+                    time.sleep(1)
+            status, _ = post(f"{url}/webhooks/rest/webhook", json.dumps({"sender": "dev-1", "message": "bonjour"}).encode())
+            assert status == 404
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- rates
