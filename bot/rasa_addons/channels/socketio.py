@@ -11,6 +11,12 @@ This class is written for the project rather than patched into the installed pac
   messages sent while the socket was disconnected (a counsellor's reply, say) are
   delivered on reconnect, once: the client says the last number it has seen.
 
+Limits (README, "Limits"; `limits.py`): the session id is recorded as this channel's
+conversation when the server makes it; packets over MAX_BODY_BYTES are refused (413 on
+long-polling, the websocket closed); only the `language` metadata key is kept; a session or a
+client address writing faster than the rates gets a calm `bot_uttered` message instead of an
+answer (socket.io has no 429), unless the message may be a crisis.
+
 Counsellor messages (docs/handoff.md) carry `sender: "counsellor"` and the
 counsellor's first name in `author`, so the widget can label them as from a person.
 The kept messages live in this process's memory: one Rasa instance serves the
@@ -219,13 +225,14 @@ class SafeSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+            if self.jwt_key:
+                token = auth.get("token") if isinstance(auth, dict) else None
+                if not (token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)):
+                    return False
             request = environ.get("sanic.request")
             self._addresses[sid] = client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"),
                                                   settings().trusted_proxies)
-            if not self.jwt_key:
-                return True
-            token = auth.get("token") if isinstance(auth, dict) else None
-            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+            return True
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
