@@ -73,7 +73,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         t=lambda key, **kw: i18n.t(lang, key, **kw), lang=lang, user=getattr(request.ctx, "user", None),
         csrf=session["csrf_token"] if session else None, notice=request.args.get("notice"),
         js_strings=i18n.js_strings(lang), settings=app.ctx.settings,
-        content_errors=getattr(request.ctx, "content_errors", None), **context)
+        content_errors=getattr(request.ctx, "content_errors", None),
+        case_limits=getattr(request.ctx, "case_limits", 0), **context)
     return HTTPResponse(body, status=status, content_type="text/html; charset=utf-8")
 
 
@@ -170,6 +171,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             if session["role"] == "supervisor" and request.method == "GET" and not wants_json(request):
                 # The banner on every page: an edit of content/ that the assistant refused.
                 request.ctx.content_errors = await run(app.ctx.content_status.errors)
+                # ... and cases not opened because one address opened too many (a flood)
+                request.ctx.case_limits = await run(case_ops.recent_case_limits, app.ctx.engine)
         request.ctx.session = session
         if request.method not in SAFE_METHODS:
             provided = request.headers.get("x-csrf-token") or (request.form.get("csrf_token") if request.form else None)
@@ -219,7 +222,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
 
     @app.before_server_start
     async def start(app: Sanic, _loop: Any) -> None:
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token)
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token,
+                                  channel_of=lambda cid: run(case_ops.conversation_channel, app.ctx.engine, cid))
         import aiohttp
 
         app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))

@@ -155,6 +155,23 @@ def undo_claim(engine: Engine, case_id: int, user: Optional[Dict[str, Any]]) -> 
             record(conn, user, "claim_undone", case_id, _conversation(conn, case_id))
 
 
+def recent_case_limits(engine: Engine, seconds: float = 3600, now: Optional[float] = None) -> int:
+    """Cases not opened in the last hour because one client address opened too many (the
+    supervisors' banner)."""
+    since = (now or time.time()) - seconds
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(audit).where(
+            audit.c.action == "new_case_limit", audit.c.created_at >= since)).scalar() or 0
+
+
+def conversation_channel(engine: Engine, conversation_id: str) -> Optional[str]:
+    """The Rasa channel that owns the conversation, as its latest case recorded it."""
+    with engine.connect() as conn:
+        return conn.execute(select(cases.c.channel).where(cases.c.conversation_id == conversation_id,
+                                                          cases.c.channel.isnot(None))
+                            .order_by(cases.c.id.desc()).limit(1)).scalar()
+
+
 def _conversation(conn: Connection, case_id: int) -> Optional[str]:
     return conn.execute(select(cases.c.conversation_id).where(cases.c.id == case_id)).scalar()
 

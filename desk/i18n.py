@@ -15,6 +15,9 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "content_banner": "Une modification du contenu de l'assistant a été refusée ({count} problème(s)) : "
                           "l'assistant continue d'utiliser la dernière version valide.",
         "content_banner_link": "Voir les erreurs",
+        "case_limit_banner": "Afflux anormal : {count} demande(s) venue(s) d'une même adresse n'ont pas ouvert de cas "
+                             "dans l'heure (limite de nouveaux cas par adresse atteinte). Les personnes ont reçu les numéros d'urgence.",
+        "case_limit_banner_link": "Voir le journal",
         "content_title": "Contenu de l'assistant",
         "content_errors_rule": "Ces fichiers ont été modifiés mais l'assistant les refuse : il sert la dernière version valide "
                                "tant qu'ils ne sont pas corrigés. Corrigez chaque ligne indiquée (voir content/README.md), "
@@ -91,6 +94,7 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "create": "Créer",
         "audit_title": "Journal d'audit", "audit_rule": "Qui a fait quoi, sur quel cas, quand. Jamais le texte des messages.",
         "when": "Quand", "who": "Qui", "what": "Quoi", "which_case": "Cas", "detail": "Détail", "via_api": "API",
+        "audit_new_case_limit": "cas non ouvert (limite par adresse)",
         "audit_viewed": "a ouvert", "audit_read_json": "a lu la conversation (JSON)",
         "audit_read_stream": "a lu la conversation (direct)", "audit_read_api": "a lu la conversation (API)",
         "audit_claimed": "a pris en charge", "audit_transferred": "a transféré",
@@ -136,6 +140,9 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "content_banner": "An edit of the assistant's content was refused ({count} problem(s)): "
                           "the assistant keeps using the last valid version.",
         "content_banner_link": "See the errors",
+        "case_limit_banner": "Unusual surge: {count} request(s) from one address did not open a case in the last hour "
+                             "(new-case limit per address reached). The people got the emergency numbers.",
+        "case_limit_banner_link": "See the log",
         "content_title": "The assistant's content",
         "content_errors_rule": "These files were edited but the assistant refuses them: it serves the last valid version "
                                "until they are fixed. Fix each line shown (see content/README.md), then run make check.",
@@ -211,6 +218,7 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "create": "Create",
         "audit_title": "Audit log", "audit_rule": "Who did what, on which case, when. Never message text.",
         "when": "When", "who": "Who", "what": "What", "which_case": "Case", "detail": "Detail", "via_api": "API",
+        "audit_new_case_limit": "case not opened (per-address limit)",
         "audit_viewed": "opened", "audit_read_json": "read the conversation (JSON)",
         "audit_read_stream": "read the conversation (live)", "audit_read_api": "read the conversation (API)",
         "audit_claimed": "claimed", "audit_transferred": "transferred",

@@ -12,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from desk import webhook
 from desk.context import RISK_ORDER
-from desk.models import cases, ingested_events, messages
+from desk.models import audit, cases, ingested_events, messages
 from desk.summary import summarise
 
 log = logging.getLogger("desk.ingest")
-TYPES = {"handoff", "risk", "user", "bot", "left", "feedback"}
+TYPES = {"handoff", "risk", "user", "bot", "left", "feedback", "case_limit"}
+# Audit action of a case Rasa did not open: one client address opened too many on a channel.
+CASE_LIMIT_ACTION = "new_case_limit"
 FEEDBACK = ("helpful", "not_helpful", "skipped")
 
 
@@ -112,8 +114,14 @@ def _new_case(conn: Connection, event: Dict[str, Any], now: float, lang: str) ->
 def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, result: IngestResult,
            webhook_enabled: bool) -> None:
     conversation = event["conversation_id"]
-    case = _open_case(conn, conversation)
     kind = event["type"]
+    if kind == "case_limit":
+        # No case: an alert for the supervisors (banner) and a line in the audit log.
+        conn.execute(insert(audit).values(action=CASE_LIMIT_ACTION, conversation_id=conversation,
+                                          detail=f"channel {event['channel'] or '?'}", created_at=now))
+        log.warning("new-case limit reached on channel %s: no case opened", event["channel"])
+        return
+    case = _open_case(conn, conversation)
     if kind == "feedback":
         # Comes after the case is closed: it belongs to the conversation's latest case.
         target = case["id"] if case else conn.execute(

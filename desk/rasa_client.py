@@ -1,8 +1,12 @@
-"""Desk → Rasa calls, exactly as in docs/handoff.md. Any failure raises RasaUnavailable."""
+"""Desk → Rasa calls, exactly as in docs/handoff.md. Any failure raises RasaUnavailable.
+
+Messages go out through the channel that owns the conversation (the case's `channel`, given by
+`channel_of`), never Rasa's "latest" (which whoever wrote last could choose). A conversation
+whose channel is not known gets no push: the message is kept in the conversation only."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
@@ -15,8 +19,10 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 5.0):
+    def __init__(self, base_url: str, token: str, timeout: float = 5.0,
+                 channel_of: Optional[Callable[[str], Awaitable[Optional[str]]]] = None):
         self.base_url = base_url.rstrip("/")
+        self.channel_of = channel_of
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
@@ -33,6 +39,11 @@ class RasaClient:
 
     def _url(self, conversation_id: str, tail: str) -> str:
         return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{tail}"
+
+    async def _output(self, conversation_id: str, **params: str) -> Dict[str, str]:
+        """Query parameters that send the bot's messages through the conversation's own channel."""
+        channel = await self.channel_of(conversation_id) if self.channel_of is not None else None
+        return dict(params, output_channel=channel) if channel else dict(params)
 
     async def _call(self, method: str, url: str, params: Dict[str, str], body: Any = None) -> Any:
         params = dict(params, token=self.token)
@@ -60,7 +71,7 @@ class RasaClient:
         body = [{"event": "bot", "text": text,
                  "metadata": {"sender": "counsellor", "author": author, "message_id": message_id}}]
         await self._call("POST", self._url(conversation_id, "tracker/events"),
-                         {"output_channel": "latest", "execute_side_effects": "true"}, body)
+                         await self._output(conversation_id, execute_side_effects="true"), body)
 
     async def claim(self, conversation_id: str, first_name: str) -> None:
         """Claim and transfer: the bot stays quiet, the user is told a person joined.
@@ -70,7 +81,7 @@ class RasaClient:
         not come back with a stale question."""
         await self._call("POST", self._url(conversation_id, "tracker/events"), {}, ENDS_THE_QUESTIONS + [
             _slot("handoff_status", "active"), _slot("counsellor_name", first_name), _slot("handoff_wait_minutes", None)])
-        await self._call("POST", self._url(conversation_id, "execute"), {"output_channel": "latest"},
+        await self._call("POST", self._url(conversation_id, "execute"), await self._output(conversation_id),
                          {"name": "utter_handoff_joined"})
 
     async def requeue(self, conversation_id: str) -> None:
@@ -83,14 +94,14 @@ class RasaClient:
         `system` message through their channel, like a counsellor's), the case stays
         queued and the bot goes on answering; the wait estimated earlier no longer holds."""
         await self._call("POST", self._url(conversation_id, "tracker/events"),
-                         {"output_channel": "latest", "execute_side_effects": "true"},
+                         await self._output(conversation_id, execute_side_effects="true"),
                          [_slot("handoff_wait_minutes", None),
                           {"event": "bot", "text": text, "metadata": {"sender": "system"}}])
 
     async def close_conversation(self, conversation_id: str) -> None:
         await self._set_slots(conversation_id, [("handoff_status", "closed")])
         # The bot says the case is closed, gives the numbers and asks the feedback question.
-        await self._call("POST", self._url(conversation_id, "execute"), {"output_channel": "latest"},
+        await self._call("POST", self._url(conversation_id, "execute"), await self._output(conversation_id),
                          {"name": "utter_handoff_closed"})
         # `execute` leaves the bot without its listen step, so the rules that read the
         # answer to the feedback question would not match: add it.

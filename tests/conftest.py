@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Dict, Iterator, Optional
 
 import pytest
 import yaml
@@ -25,6 +25,12 @@ DESK_TOKEN = uuid.uuid4().hex
 # The emergency answer after a crisis typed during a handoff waits 60 s in production;
 # the tests use a short wait so that they stay fast.
 CRISIS_GRACE_SECONDS = 4
+# Limits for the tests' stacks: many conversations from 127.0.0.1, in quick succession.
+TEST_LIMITS = {
+    "RATE_CONVERSATION_MESSAGES": "1000",
+    "RATE_ADDRESS_MESSAGES": "100000",
+    "NEW_CASES_PER_ADDRESS_PER_MINUTE": "100000",
+}
 
 
 def always_open(content: Path) -> None:
@@ -49,11 +55,15 @@ def agent(model_path: str):
 
 
 @contextlib.contextmanager
-def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] = None) -> Iterator[Stack]:
+def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] = None,
+                  limits: Optional[Dict[str, str]] = None) -> Iterator[Stack]:
     """Rasa + action server + desk + web widget from `scripts/services.py`, on free ports, with
     private databases and a private copy of the content (so tests can edit it).
     Counsellors are on duty around the clock in this copy, so the tests do not depend
-    on the time of day. With `postgres`, the desk and Rasa's tracker store both use it."""
+    on the time of day. With `postgres`, the desk and Rasa's tracker store both use it.
+    The tests talk to the assistant through the REST channel, which is off unless
+    ENABLE_REST_CHANNEL=true, and send many messages from one address: the rate limits and
+    the new-case cap are raised (TEST_LIMITS) unless `limits` gives others (README, "Limits")."""
     content = work / "content"
     shutil.copytree(ROOT / "content", content)
     always_open(content)
@@ -90,7 +100,9 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         ENDPOINTS=str(endpoints_file),
         CONTENT_DIR=str(content),
         ACTION_SERVER_TIMEOUT="2",
+        ENABLE_REST_CHANNEL="true",
     )
+    env.update(TEST_LIMITS if limits is None else limits)
     log = open(work / "services.log", "w")
     process = subprocess.Popen(
         [sys.executable, "scripts/services.py", model_path], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

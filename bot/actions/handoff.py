@@ -7,6 +7,9 @@ the desk is down is not lost) and tells the person honestly what happens next:
 - on duty but nobody online yet: someone will answer as soon as possible;
 - outside opening hours: when counsellors are back, and the 24/7 numbers for now;
 - desk unreachable: the helpline's phone and chat and the emergency numbers at once.
+When the client's new-case cap is reached (a flood from one address; the channel guard marks
+the message `metadata.new_case = "limited"`), no case is opened: the person gets the safety
+message (the helpline and the emergency numbers); a crisis has had its own answer already.
 The estimated wait, when the desk gave one, is kept in `handoff_wait_minutes`: while the
 case is queued the bot goes on answering, each turn opening with a line saying a person
 is coming, with that wait (content NLG).
@@ -34,6 +37,9 @@ FEEDBACK_VALUES = {"affirm": "helpful", "deny": "not_helpful", "skip": "skipped"
 # Well under the action-server timeout (ACTION_SERVER_TIMEOUT, 3 s), so a frozen desk
 # still leaves time to answer with the numbers.
 STATUS_TIMEOUT_SECONDS = 1.0
+# Set by the Rasa channels' guard (bot/rasa_addons/channels/limits.py) when no case may be opened.
+NEW_CASE_KEY, NEW_CASE_LIMITED = "new_case", "limited"
+NO_CASE_RESPONSE = "utter_technical_problem"
 
 
 async def desk_status() -> Optional[Dict[str, Any]]:
@@ -72,6 +78,10 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        if isinstance(metadata, dict) and metadata.get(NEW_CASE_KEY) == NEW_CASE_LIMITED:
+            dispatcher.utter_message(response=NO_CASE_RESPONSE)
+            return [SlotSet(HUMAN_OFFERED, True)]
         language = tracker.get_slot(LANGUAGE) or "fr"
         now = dt.datetime.now(dt.timezone.utc)
         hours = counsellor_hours()

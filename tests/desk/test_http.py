@@ -100,7 +100,8 @@ def test_api_reply_and_close_reach_rasa_in_the_contract_format(desk, fake_rasa):
     message_id = response.json()["message_id"]
     sent = [r for r in fake_rasa.calls(conversation, "POST") if r["query"].get("execute_side_effects")]
     assert fake_rasa.calls(conversation, "POST").index(sent[0]) > claimed_at + 1  # the claim first
-    assert sent[0]["query"] == {"output_channel": "latest", "execute_side_effects": "true", "token": fake_rasa.token}
+    # through the conversation's own channel (the case's), never Rasa's "latest"
+    assert sent[0]["query"] == {"output_channel": "rest", "execute_side_effects": "true", "token": fake_rasa.token}
     assert sent[0]["json"] == [{"event": "bot", "text": "Bonjour, ici Léa.",
                                 "metadata": {"sender": "counsellor", "author": "Léa", "message_id": message_id}}]
     # Rasa echoes the message as a bot event: the desk does not store it twice.
@@ -115,7 +116,7 @@ def test_api_reply_and_close_reach_rasa_in_the_contract_format(desk, fake_rasa):
     assert closed.json()["rasa_notified"] is True
     calls = [(r["tail"], r["json"], r["query"].get("output_channel")) for r in fake_rasa.calls(conversation, "POST")]
     closing = calls.index(("tracker/events", [{"event": "slot", "name": "handoff_status", "value": "closed"}], None))
-    assert calls[closing + 1] == ("execute", {"name": "utter_handoff_closed"}, "latest")
+    assert calls[closing + 1] == ("execute", {"name": "utter_handoff_closed"}, "rest")
     assert desk.api("POST", f"/api/cases/{case_id}/close", json={"outcome": "out_of_scope"}).status_code == 409
     late = desk.api("POST", f"/api/cases/{case_id}/messages", json={"text": "encore ?", "author": "Léa"})
     assert late.status_code == 409 and "error" in late.json()

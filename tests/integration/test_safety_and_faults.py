@@ -151,7 +151,8 @@ def degraded(model_path: str, tmp_path_factory: pytest.TempPathFactory):
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{free_port()}/webhook"
     endpoints["tracker_store"]["db"] = str(work / "tracker.db")
     (work / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-    env = dict(os.environ, CONTENT_DIR=str(broken), PYTHONPATH=str(ROOT), ACTION_SERVER_TIMEOUT="2")
+    env = dict(os.environ, CONTENT_DIR=str(broken), PYTHONPATH=str(ROOT), ACTION_SERVER_TIMEOUT="2",
+               ENABLE_REST_CHANNEL="true", HANDOFF_DB=str(work / "handoff.db"))
     log = open(work / "rasa.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa", "run", "--model", model_path, "--port", str(port), "--interface", "127.0.0.1",

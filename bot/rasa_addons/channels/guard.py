@@ -3,6 +3,7 @@
 - Text starting with "/" is Rasa's intent syntax and skips NLU (and so the crisis
   net): it is accepted only if it is exactly a button payload the bot just offered;
   anything else is read as plain text.
+- Only the channel that owns a conversation may write to it (`limits.may_write`).
 - A turn always gets an answer: if the assistant failed (action server down or
   frozen, an exception) or said nothing, the safety message with the helpline and
   emergency numbers is added. The one exception is a conversation a counsellor has
@@ -17,6 +18,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
 
+from bot.rasa_addons.channels.limits import (
+    NEW_CASE_KEY, NEW_CASE_LIMITED, TURN_CLIENT, bounded_text, case_key, may_write, shared_limits,
+)
 from bot.rasa_addons.resilience import TURN_FAILURES, bound_action_endpoint
 
 logger = logging.getLogger(__name__)
@@ -29,7 +33,6 @@ LAST_RESORT = {
     "en": "Sorry, I have a technical problem. You can reach 3018 (free, anonymous, 9am to 11pm every day, "
     "phone or chat). In danger: call 17 or 112. Dark thoughts: 3114. By text if you can't speak: 114.",
 }
-MAX_TEXT_CHARS = 20000
 
 
 def offered_payloads(tracker: Any) -> List[str]:
@@ -44,7 +47,7 @@ def offered_payloads(tracker: Any) -> List[str]:
 
 
 async def neutralise_intent_syntax(text: Optional[str], sender_id: str, agent: Any) -> str:
-    text = (text or "")[:MAX_TEXT_CHARS]
+    text = bounded_text(text)
     stripped = text.strip()
     if not stripped.startswith("/"):
         return text
@@ -104,14 +107,33 @@ def messages_sent(output: Any) -> int:
     return int(getattr(output, "sent", 0))
 
 
-async def handle_safely(agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:
+def _case_open(sender_id: str) -> bool:
+    from bot.rasa_addons.handoff.registry import shared_registry
+
+    try:
+        return shared_registry().case_open(sender_id)
+    except Exception:
+        return False
+
+
+async def handle_safely(agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
+                        address: Optional[str] = None) -> None:
     """Run one user turn; add the safety message, through the turn's own output
-    channel, if the turn failed or produced nothing."""
+    channel, if the turn failed or produced nothing. A channel that does not own the
+    conversation is refused here, whatever the channel checked before."""
+    channel = str(message.input_channel or "")
+    if not await may_write(agent, message.sender_id, channel):
+        return
+    if address is not None and not _case_open(message.sender_id) and shared_limits().cases.full(case_key(address, channel)):
+        # The client's new-case cap is reached: the assistant answers (a crisis gets its number)
+        # but opens no case; the broker alerts the supervisors if the turn tries to.
+        message.metadata = dict(message.metadata or {}, **{NEW_CASE_KEY: NEW_CASE_LIMITED})
     if agent is not None:
         bound_action_endpoint(agent)
     output = message.output_channel
     failures: List[str] = []
     token = TURN_FAILURES.set(failures)
+    client_token = TURN_CLIENT.set({"address": address, "channel": channel, "case_allowed": None})
     before = messages_sent(output)
     try:
         await on_new_message(message)
@@ -120,6 +142,7 @@ async def handle_safely(agent: Any, on_new_message: Callable[[UserMessage], Awai
         failures.append("exception")
     finally:
         TURN_FAILURES.reset(token)
+        TURN_CLIENT.reset(client_token)
     silent = messages_sent(output) == before
     quiet_on_purpose = not failures and silent and await _with_a_person(agent, message.sender_id)
     if (failures or silent) and not quiet_on_purpose:

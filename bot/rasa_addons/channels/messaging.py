@@ -33,7 +33,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.rasa_addons.channels.guard import MAX_TEXT_CHARS, handle_safely, neutralise_intent_syntax
+from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_syntax
+from bot.rasa_addons.channels.limits import apply_server_limits, bounded_text, is_crisis, shared_limits
 from bot.rasa_addons.channels.platform_http import DeliveryFailed, PlatformClient
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,12 @@ NO_IMAGES_RESPONSE = "utter_dont_send_images"
 NO_IMAGES_FALLBACK = {
     "fr": "Merci de ne pas m'envoyer de photo ni de vidéo : je n'en ai pas besoin. Décrivez-moi plutôt la situation avec des mots.",
     "en": "Please don't send me photos or videos: I don't need them. Just describe the situation in words.",
+}
+SLOW_DOWN_MESSAGING = {
+    "fr": "Je reçois beaucoup de messages d'un coup : je ne peux pas tous les lire. Attendez un petit moment avant "
+    "d'écrire la suite. En cas de danger : 17 ou 112 ; idées noires : 3114.",
+    "en": "I'm getting a lot of messages at once and can't read them all. Please wait a moment before writing "
+    "the rest. In danger: 17 or 112; dark thoughts: 3114.",
 }
 KEEP_RECIPIENTS = 100_000
 KEEP_SECONDS = 30 * 24 * 3600
@@ -311,6 +318,7 @@ class MessagingInput(InputChannel):
         self.client = client
         self.book = RecipientBook()
         self.seen = SeenIds()
+        self.slowed = SeenIds()  # conversations told to slow down, per minute
         self._secret = id_secret()
         self._locks: Dict[str, asyncio.Lock] = {}
         self._pending: Dict[str, int] = {}  # turns started and not finished, per conversation
@@ -335,6 +343,7 @@ class MessagingInput(InputChannel):
         (for the agent), a clean stop (turns finished, HTTP client closed), and a
         health route. Each channel adds its own `/webhook` route(s)."""
         webhook = Blueprint(f"project_{self.name()}_webhook", type(self).__module__)
+        webhook.listener("main_process_start")(apply_server_limits)
         channel = self
 
         @webhook.listener("after_server_start")
@@ -399,11 +408,27 @@ class MessagingInput(InputChannel):
             picked = chosen_payload(text, await read_buttons(agent, conversation))
             if picked is not None:
                 text = picked
-        text = await neutralise_intent_syntax(str(text or "")[:MAX_TEXT_CHARS], conversation, agent)
+        text = bounded_text(text)
+        if shared_limits().message(conversation, None) and not is_crisis(text):
+            # The platform was answered 2xx already (it would retry otherwise): the message is
+            # dropped, and the person is asked once per minute to slow down.
+            logger.info("%s: a message was dropped: conversation rate limit", self.channel)
+            if self.slowed.first_time(f"{conversation}:{int(time.time() // 60)}"):
+                await output.send_response(conversation, {"text": SLOW_DOWN_MESSAGING["en" if await self._english(agent, conversation) else "fr"]})
+            return
+        text = await neutralise_intent_syntax(text, conversation, agent)
         metadata = {"channel": self.channel}
         await handle_safely(
             agent, on_new_message, UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
         )
+
+    @staticmethod
+    async def _english(agent: Any, conversation: str) -> bool:
+        try:
+            tracker = await agent.tracker_store.retrieve(conversation) if agent is not None else None
+            return tracker is not None and tracker.get_slot("language") == "en"
+        except Exception:
+            return False
 
     async def send_no_images(self, agent: Any, conversation: str, output: MessagingOutput) -> None:
         slots: Dict[str, Any] = {}

@@ -11,6 +11,12 @@ This class is written for the project rather than patched into the installed pac
   messages sent while the socket was disconnected (a counsellor's reply, say) are
   delivered on reconnect, once: the client says the last number it has seen.
 
+Limits (README, "Limits"; `limits.py`): the session id is recorded as this channel's
+conversation when the server makes it; packets over MAX_BODY_BYTES are refused (413 on
+long-polling, the websocket closed); only the `language` metadata key is kept; a session or a
+client address writing faster than the rates gets a calm `bot_uttered` message instead of an
+answer (socket.io has no 429), unless the message may be a crisis.
+
 Counsellor messages (docs/handoff.md) carry `sender: "counsellor"` and the
 counsellor's first name in `author`, so the widget can label them as from a person.
 The kept messages live in this process's memory: one Rasa instance serves the
@@ -43,7 +49,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.rasa_addons.channels.guard import MAX_TEXT_CHARS, handle_safely, neutralise_intent_syntax
+from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_syntax
+from bot.rasa_addons.channels.limits import (
+    apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, record_owner, shared_limits,
+)
+from bot.rasa_addons.channels.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +63,15 @@ KEEP_SECONDS = 24 * 3600
 PERSON_SENDERS = ("counsellor", "system")
 # Bot messages that mark a person joining or leaving the conversation (for the widget's notice).
 NOTICES = {"utter_handoff_joined": "person_joined", "utter_handoff_closed": "person_left"}
+
+
+# Sent instead of an answer when a session writes faster than the limits allow.
+SLOW_DOWN = {
+    "fr": "Je reçois beaucoup de messages d'un coup. Prends ton temps : attends un petit moment avant d'écrire "
+    "la suite. Si tu es en danger, appelle le 17 ou le 112 ; idées noires : 3114.",
+    "en": "I'm getting a lot of messages at once. Take your time: wait a moment before writing the rest. "
+    "If you are in danger, call 17 or 112; dark thoughts: 3114.",
+}
 
 
 class SessionOutbox:
@@ -171,6 +190,7 @@ class SafeSocketIOInput(SocketIOInput):
             secret = secrets.token_hex(32)
         self._secret = secret.encode()
         self._sessions: Dict[str, str] = {}  # socket id -> session id
+        self._addresses: Dict[str, str] = {}  # socket id -> client address (for the rate limits)
         self._app: Any = None
 
     def session_token(self, session_id: str) -> str:
@@ -188,8 +208,10 @@ class SafeSocketIOInput(SocketIOInput):
         return OutboxOutput(self.sio, self.bot_message_evt, self.outbox)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins or [])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins or [],
+                          max_http_buffer_size=settings().max_body_bytes)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook.listener("main_process_start")(apply_server_limits)
         self.sio = sio
         channel = self
 
@@ -203,14 +225,19 @@ class SafeSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
-            if not self.jwt_key:
-                return True
-            token = auth.get("token") if isinstance(auth, dict) else None
-            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+            if self.jwt_key:
+                token = auth.get("token") if isinstance(auth, dict) else None
+                if not (token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)):
+                    return False
+            request = environ.get("sanic.request")
+            self._addresses[sid] = client_address(getattr(request, "ip", None), environ.get("HTTP_X_FORWARDED_FOR"),
+                                                  settings().trusted_proxies)
+            return True
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: Text) -> None:
             self._sessions.pop(sid, None)
+            self._addresses.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
@@ -218,6 +245,7 @@ class SafeSocketIOInput(SocketIOInput):
             session_id = data.get("session_id")
             if not self.valid_session(session_id, data.get("session_token")):
                 session_id = uuid.uuid4().hex  # a new conversation; never one the client names
+                record_owner(session_id, self.name())
             await sio.enter_room(sid, session_id, namespace=self.namespace)
             self._sessions[sid] = session_id
             await sio.emit(
@@ -246,12 +274,18 @@ class SafeSocketIOInput(SocketIOInput):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            metadata = metadata if isinstance(metadata, dict) else {}
+            metadata = client_metadata(metadata)
             agent = getattr(getattr(self._app, "ctx", None), "agent", None)
-            text = await neutralise_intent_syntax(str(data.get("message") or "")[:MAX_TEXT_CHARS], session_id, agent)
+            message = bounded_text(data.get("message"))
             output = OutboxOutput(sio, self.bot_message_evt, self.outbox)
+            if shared_limits().message(session_id, self._addresses.get(sid)) and not is_crisis(message):
+                # socket.io has no 429: a calm message instead, not kept in the conversation
+                await output.send_response(session_id, {"text": SLOW_DOWN["en" if metadata.get("language") == "en" else "fr"]})
+                return
+            text = await neutralise_intent_syntax(message, session_id, agent)
             await handle_safely(
-                agent, on_new_message, UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata)
+                agent, on_new_message, UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata),
+                address=self._addresses.get(sid),
             )
 
         @sio.on("quick_exit", namespace=self.namespace)

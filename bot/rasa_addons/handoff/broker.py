@@ -25,6 +25,7 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.rasa_addons.channels.limits import new_case_allowed, report_case_limit
 from bot.rasa_addons.handoff.registry import Registry, shared_registry
 from bot.rasa_addons.handoff.watchdog import CrisisWatchdog
 
@@ -119,16 +120,22 @@ class DeskEventBroker(EventBroker):
             "id": uuid.uuid4().hex,
             "conversation_id": conversation_id,
             "timestamp": float(event.get("timestamp") or time.time()),
-            "channel": event.get("input_channel"),
+            # The channel that owns the conversation (the desk sends its messages back through it).
+            "channel": self._owner(conversation_id) or event.get("input_channel"),
         }
         if kind == "slot" and event.get("name") == HANDOFF_SLOT:
             status = event.get("value") or None
+            if status == "queued" and not self.registry.case_open(conversation_id) and not new_case_allowed():
+                return self._case_limit(base)
             self.registry.set_status(conversation_id, status)
             return dict(base, type="handoff", status=status) if status else None
         if kind == "slot" and event.get("name") in RISK_SLOTS:
             facts = self._remember(conversation_id, event["name"], event.get("value"))
             if event["name"] == "crisis_type":
                 return None  # sent with the next risk change
+            if (facts.get("risk_level") == "critical" and not self.registry.case_open(conversation_id)
+                    and not new_case_allowed()):
+                return self._case_limit(base)  # the desk would open a case on it
             in_human_mode = self.registry.in_human_mode(conversation_id)
             # The watchdog is armed by a crisis message, not by any "critical" slot event: a new
             # session or a restart carries the slot over, and that is no new crisis.
@@ -170,6 +177,21 @@ class DeskEventBroker(EventBroker):
         if kind == "slot" and event.get("name") == "user_left" and event.get("value"):
             return dict(base, type="left")
         return None
+
+    @staticmethod
+    def _case_limit(base: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The client's new-case cap refused this turn's case: the desk alerts the supervisors
+        (once per turn; no text, no client address)."""
+        if not report_case_limit():
+            return None
+        return dict(base, type="case_limit")
+
+    def _owner(self, conversation_id: str) -> Optional[str]:
+        try:
+            return self.registry.owner(conversation_id)
+        except Exception:
+            logger.exception("Could not read the conversation's owner")
+            return None
 
     def _remember(self, conversation_id: str, name: str, value: Any) -> Dict[str, Any]:
         facts = self._facts.pop(conversation_id, {})

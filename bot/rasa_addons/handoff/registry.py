@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS human_mode (
     updated_at REAL NOT NULL,
     last_counsellor_at REAL
 );
+CREATE TABLE IF NOT EXISTS conversation_owner (
+    conversation_id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     body TEXT NOT NULL,
@@ -55,6 +60,7 @@ class Registry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._cache: "OrderedDict[str, Optional[str]]" = OrderedDict()
+        self._owners: "OrderedDict[str, str]" = OrderedDict()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers never wait for the writer
             db.executescript(_SCHEMA)
@@ -106,6 +112,10 @@ class Registry:
             cursor = db.execute(
                 "DELETE FROM human_mode WHERE status = 'closed' AND updated_at < ?", (time.time() - older_than_seconds,)
             )
+            # Owners of conversations past the retention period (the desk deletes the conversations);
+            # a conversation still in use is claimed again by its own channel at its next message.
+            db.execute("DELETE FROM conversation_owner WHERE created_at < ?", (time.time() - older_than_seconds,))
+            self._owners.clear()
             self._cache.clear()
             return cursor.rowcount
 
@@ -119,6 +129,45 @@ class Registry:
                 "SELECT last_counsellor_at FROM human_mode WHERE conversation_id = ?", (conversation_id,)
             ).fetchone()
         return row[0] if row else None
+
+    # ---- the channel that owns each conversation ----
+    def claim_owner(self, conversation_id: str, channel: str) -> str:
+        """Record `channel` as the conversation's owner unless one is recorded; returns the owner.
+        The first channel to write to a conversation owns it for good: replies and pushed
+        messages go out through it, and no other channel may write to it."""
+        with self._lock:
+            known = self._owners.get(conversation_id)
+        if known:
+            return known
+        with self._lock, self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO conversation_owner (conversation_id, channel, created_at) VALUES (?, ?, ?)",
+                       (conversation_id, channel, time.time()))
+            row = db.execute("SELECT channel FROM conversation_owner WHERE conversation_id = ?",
+                             (conversation_id,)).fetchone()
+            owner = row[0] if row else channel
+            self._remember_owner(conversation_id, owner)
+        return owner
+
+    def owner(self, conversation_id: str) -> Optional[str]:
+        """The channel that owns the conversation, or None if none is recorded."""
+        with self._lock:
+            known = self._owners.get(conversation_id)
+        if known:
+            return known
+        with self._connect() as db:
+            row = db.execute("SELECT channel FROM conversation_owner WHERE conversation_id = ?",
+                             (conversation_id,)).fetchone()
+        if row is None:
+            return None
+        with self._lock:
+            self._remember_owner(conversation_id, row[0])
+        return row[0]
+
+    def _remember_owner(self, conversation_id: str, channel: str) -> None:
+        self._owners.pop(conversation_id, None)
+        self._owners[conversation_id] = channel
+        while len(self._owners) > CACHE_SIZE:
+            self._owners.popitem(last=False)
 
     # ---- outbox (events waiting for the desk) ----
     def enqueue(self, body: str) -> None:

@@ -67,9 +67,19 @@ class CrisisWatchdog:
         await self.send_emergency_answer(conversation_id)
 
     async def send_emergency_answer(self, conversation_id: str) -> bool:
+        # Through the channel that owns the conversation, never Rasa's "latest".
+        try:
+            owner = self.registry.owner(conversation_id) if self.registry is not None else None
+        except Exception:
+            logger.exception("Could not read the conversation's owner; the answer is kept in the conversation")
+            owner = None
+        if owner is None:
+            from bot.rasa_addons.channels.limits import owner_by_shape
+
+            owner = owner_by_shape(conversation_id)
         url = (
             f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/execute"
-            f"?output_channel=latest&token={quote(self.token, safe='')}"
+            f"?output_channel={quote(owner or '', safe='')}&token={quote(self.token, safe='')}"
         )
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
