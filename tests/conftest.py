@@ -103,7 +103,8 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         stack.wait_ready(240)
         yield stack
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a test may have stopped it already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
