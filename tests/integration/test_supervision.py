@@ -8,6 +8,7 @@ import stat
 import subprocess
 import time
 import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Callable, Dict, Iterator, Optional
 
@@ -91,6 +92,61 @@ def rasa_answers_with_the_numbers(stack: Stack) -> None:
     says(Chat.text(chat.say("je veux mourir", timeout=15)), "3114")
     # A case may not open while the desk restarts: the numbers are given either way.
     says(Chat.text(chat.say("je veux parler à un humain maintenant", timeout=15)), "112")
+
+
+def test_no_token_on_any_command_line(supervised: Stack) -> None:
+    """`ps` shows every user of the machine each process's command line: no token there."""
+    assert set(service_pids(supervised)) == set(SERVICES)
+    pids, todo = [], [supervised.process.pid]  # this stack's processes (other stacks may run on the machine)
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())
+    listing = subprocess.run(["ps", "-o", "args", "ww", "-p", ",".join(map(str, pids))], capture_output=True,
+                             text=True).stdout
+    assert "scripts/rasa_serve.py run" in listing and "-m desk" in listing and "--auth-token" not in listing
+    for token in (supervised.token, supervised.desk_token):
+        assert token not in listing
+    assert supervised.token not in supervised.log_file.read_text(errors="replace")
+
+
+def test_each_service_has_only_its_own_tokens(supervised: Stack) -> None:
+    pids = service_pids(supervised)
+
+    def environ(name: str) -> Dict[str, str]:
+        raw = Path(f"/proc/{pids[name]}/environ").read_bytes().split(b"\0")
+        return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+
+    assert "RASA_API_TOKEN" in environ("rasa") and "DESK_API_TOKEN" not in environ("rasa")
+    assert "DESK_API_TOKEN" in environ("actions") and "RASA_API_TOKEN" not in environ("actions")
+    assert not {n for n in environ("widget") if "TOKEN" in n or "SECRET" in n}
+    assert "SOCKETIO_SESSION_SECRET" not in environ("desk")
+
+
+def test_files_are_private(supervised: Stack) -> None:
+    work = supervised.log_file.parent
+    for db in ("tracker.db", "desk.db", "handoff.db"):
+        assert stat.S_IMODE((work / db).stat().st_mode) == 0o600, db
+    run = ROOT / "var" / f"run-{supervised.url.rsplit(':', 1)[1]}"
+    assert stat.S_IMODE(run.stat().st_mode) == 0o700
+    for path in run.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    secrets_file = ROOT / "var" / "secrets.env"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+
+
+def test_a_page_from_another_origin_cannot_open_the_socketio_channel(supervised: Stack) -> None:
+    def handshake(origin: str) -> int:
+        request = urllib.request.Request(f"{supervised.url}/socket.io/?EIO=4&transport=polling",
+                                         headers={"Origin": origin})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert handshake("https://evil.example") == 400
+    assert handshake(supervised.widget_url.replace("127.0.0.1", "localhost")) == 200
 
 
 @pytest.mark.parametrize("name", ["desk", "actions", "widget", "rasa"])
