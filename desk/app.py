@@ -199,7 +199,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
         import aiohttp
 
         app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        app.ctx.tracker_engine = create_engine(settings.tracker_db_url, future=True) if settings.tracker_db_url else None
+        app.ctx.tracker_engine = create_engine(settings.tracker_db_url, future=True, hide_parameters=True) if settings.tracker_db_url else None
 
     @app.after_server_start
     async def tasks(app: Sanic, _loop: Any) -> None:

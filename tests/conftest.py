@@ -67,7 +67,7 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         tracker_url = postgres.create_database(f"tracker_{suffix}")
         desk_url = postgres.create_database(f"desk_{suffix}")
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": postgres.port,
+            "type": endpoints["tracker_store"]["type"], "dialect": "postgresql", "url": "127.0.0.1", "port": postgres.port,
             "db": f"tracker_{suffix}", "username": "postgres", "password": "",
         }
     endpoints_file = work / "endpoints.yml"

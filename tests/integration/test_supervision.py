@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import time
@@ -125,6 +126,10 @@ def test_each_service_has_only_its_own_tokens(supervised: Stack) -> None:
 
 def test_files_are_private(supervised: Stack) -> None:
     work = supervised.log_file.parent
+    chat = supervised.chat()
+    chat.say("bonjour")
+    with sqlite3.connect(work / "tracker.db") as db:  # the project's tracker store is the one in use
+        assert db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (chat.sender,)).fetchone()[0] > 0
     for db in ("tracker.db", "desk.db", "handoff.db"):
         assert stat.S_IMODE((work / db).stat().st_mode) == 0o600, db
     run = ROOT / "var" / f"run-{supervised.url.rsplit(':', 1)[1]}"
