@@ -72,3 +72,10 @@ def test_no_engine_without_hide_parameters() -> None:
                 assert "hide_parameters=True" in call, f"{path.relative_to(root)}: {call}"
                 start = source.find("create_engine(", end)
     assert calls >= 5
+
+
+def test_handoff_registry_file_is_private(tmp_path: Path, open_umask: None) -> None:
+    from bot.rasa_addons.handoff.registry import Registry
+
+    Registry(tmp_path / "handoff.db")
+    assert stat.S_IMODE((tmp_path / "handoff.db").stat().st_mode) == 0o600
