@@ -216,9 +216,10 @@ def programs(model: str, env: Mapping[str, str], run: Path) -> Dict[str, List[st
 
 # How long a service must stay up to count as started (a quicker exit is a failed start,
 # retried after 1 s, 2 s, 3 s, ...: supervisord's backoff), and how many failed starts in a
-# row before it is left stopped (FATAL, logged; `supervisorctl ... start NAME` tries again).
+# row before it is left stopped (FATAL, logged; `supervisorctl ... start NAME` tries again):
+# 200 is about 5.5 hours of retrying, so a cause that goes away (a database back up) is outlived.
 START_SECONDS = {"rasa": 10, "actions": 3, "desk": 3, "widget": 2}
-START_RETRIES = 30
+START_RETRIES = 200
 
 
 def supervisord_conf(run: Path, names: List[str], announce: List[str]) -> str:
