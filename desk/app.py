@@ -124,7 +124,10 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
         if path in ("/health", "/login") or path.startswith("/static/"):
             return None
         if path.startswith("/api/"):
-            if not auth.bearer_valid(settings.api_token, request.headers.get("authorization")):
+            header = request.headers.get("authorization")
+            if path == "/api/status" and request.method == "GET" and auth.bearer_valid(settings.status_token, header):
+                return None  # the status-only token (the action server's) opens this one route
+            if not auth.bearer_valid(settings.api_token, header):
                 return json_response({"error": "missing or invalid bearer token"}, status=401)
             return None
         if path.startswith("/internal/"):

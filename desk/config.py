@@ -45,6 +45,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_api_token: str = ""
     api_token: str = ""
+    status_token: str = ""  # GET /api/status only (the action server's)
     events_token: str = ""
     retention_days: int = 30
     purge_interval_seconds: int = 3600
@@ -74,6 +75,7 @@ class Settings:
             rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
             rasa_api_token=env.get("RASA_API_TOKEN") or "",
             api_token=env.get("DESK_API_TOKEN") or "",
+            status_token=env.get("DESK_STATUS_TOKEN") or "",
             events_token=env.get("DESK_EVENTS_TOKEN") or "",
             retention_days=_int(env, "DESK_RETENTION_DAYS", 30, 1),
             purge_interval_seconds=_int(env, "DESK_PURGE_INTERVAL_SECONDS", 3600, 1),

@@ -18,6 +18,7 @@ Configuration comes from the environment, with safe defaults:
   DESK_PORT        counsellor desk (default 8081)
   DESK_API_TOKEN   bearer token of the desk's integration API (generated when unset)
   DESK_EVENTS_TOKEN  shared by Rasa's event broker and the desk (generated when unset)
+  DESK_STATUS_TOKEN  opens the desk's GET /api/status only: the action server's (generated when unset)
   SOCKETIO_SESSION_SECRET  signs socket.io session ids (generated when unset)
   DATABASE_URL     the desk's database (default SQLite under var/; a postgresql:// URL at scale)
   WIDGET_PORT      web widget and demo site of the helpline (default 8080)
@@ -53,14 +54,14 @@ from typing import Dict, List, Mapping, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 SECRETS_FILE = VAR / "secrets.env"
-GENERATED = ("RASA_API_TOKEN", "DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "SOCKETIO_SESSION_SECRET")
+GENERATED = ("RASA_API_TOKEN", "DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "SOCKETIO_SESSION_SECRET")
 
 # The project's variables, by the services that read them. A service never sees another's.
 OWN: Dict[str, Tuple[str, ...]] = {
     "rasa": ("RASA_PORT", "RASA_URL", "RASA_API_TOKEN", "DESK_URL", "DESK_EVENTS_TOKEN", "DESK_RETENTION_DAYS",
              "HANDOFF_*", "ACTION_SERVER_TIMEOUT", "SOCKETIO_*", "CHANNEL_*", "MESSENGER_*", "TELEGRAM_*",
              "TWILIO_*", "TRACKER_DB_URL", "ENABLE_REST_CHANNEL"),
-    "actions": ("ACTIONS_PORT", "DESK_URL", "DESK_API_TOKEN"),
+    "actions": ("ACTIONS_PORT", "DESK_URL", "DESK_STATUS_TOKEN"),
     "desk": ("DESK_*", "DATABASE_URL", "RASA_URL", "RASA_API_TOKEN", "TRACKER_DB_URL"),
     "widget": ("WIDGET_*", "RASA_PORT"),
 }

@@ -119,9 +119,17 @@ def test_each_service_has_only_its_own_tokens(supervised: Stack) -> None:
         return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
 
     assert "RASA_API_TOKEN" in environ("rasa") and "DESK_API_TOKEN" not in environ("rasa")
-    assert "DESK_API_TOKEN" in environ("actions") and "RASA_API_TOKEN" not in environ("actions")
+    assert "DESK_STATUS_TOKEN" in environ("actions") and "DESK_API_TOKEN" not in environ("actions")
+    assert "RASA_API_TOKEN" not in environ("actions")
     assert not {n for n in environ("widget") if "TOKEN" in n or "SECRET" in n}
     assert "SOCKETIO_SESSION_SECRET" not in environ("desk")
+
+
+def test_the_action_server_reads_the_desk_status_with_its_status_token(supervised: Stack) -> None:
+    chat = supervised.chat()
+    says(Chat.text(chat.say("je veux parler à quelqu'un")), "Net Ecoute")
+    assert chat.slots()["handoff_status"] == "queued"
+    assert "Desk status: HTTP" not in supervised.log_file.read_text(errors="replace")  # no 401 from the desk
 
 
 def test_files_are_private(supervised: Stack) -> None:

@@ -21,6 +21,7 @@ ENV = {
     "BIND_HOST": "127.0.0.1", "CONTENT_DIR": "/c",
     "RASA_PORT": "5005", "ACTIONS_PORT": "5055", "DESK_PORT": "8081", "WIDGET_PORT": "8080",
     "RASA_API_TOKEN": "rasa-token", "DESK_API_TOKEN": "desk-token", "DESK_EVENTS_TOKEN": "events-token",
+    "DESK_STATUS_TOKEN": "status-token",
     "SOCKETIO_SESSION_SECRET": "sio-secret", "CHANNEL_ID_SECRET": "id-secret", "TELEGRAM_TOKEN": "tg-token",
     "TWILIO_AUTH_TOKEN": "tw-token", "DATABASE_URL": "postgresql://desk:pw@db/desk",
     "DESK_WEBHOOK_SECRET": "hook-secret", "RASA_MODEL": "models/x.tar.gz",
@@ -36,9 +37,10 @@ def test_each_service_gets_only_its_own_secrets() -> None:
     rasa, actions, desk, widget = given("rasa"), given("actions"), given("desk"), given("widget")
     assert {"RASA_API_TOKEN", "DESK_EVENTS_TOKEN", "SOCKETIO_SESSION_SECRET", "CHANNEL_ID_SECRET", "TELEGRAM_TOKEN",
             "TWILIO_AUTH_TOKEN"} <= set(rasa)
-    assert not {"DESK_API_TOKEN", "DATABASE_URL", "DESK_WEBHOOK_SECRET"} & set(rasa)
-    assert set(actions) & {n for n in ENV if "TOKEN" in n or "SECRET" in n} == {"DESK_API_TOKEN"}
-    assert {"DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "RASA_API_TOKEN", "DATABASE_URL", "DESK_WEBHOOK_SECRET"} <= set(desk)
+    assert not {"DESK_API_TOKEN", "DESK_STATUS_TOKEN", "DATABASE_URL", "DESK_WEBHOOK_SECRET"} & set(rasa)
+    assert set(actions) & {n for n in ENV if "TOKEN" in n or "SECRET" in n} == {"DESK_STATUS_TOKEN"}
+    assert {"DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "RASA_API_TOKEN", "DATABASE_URL",
+            "DESK_WEBHOOK_SECRET"} <= set(desk)
     assert not {"TELEGRAM_TOKEN", "TWILIO_AUTH_TOKEN", "CHANNEL_ID_SECRET", "SOCKETIO_SESSION_SECRET"} & set(desk)
     assert not {n for n in widget if "TOKEN" in n or "SECRET" in n or n == "DATABASE_URL"}
     for env in (rasa, actions, desk, widget):
@@ -53,7 +55,7 @@ def test_generated_tokens_go_to_a_private_file_and_are_kept(tmp_path: Path) -> N
     path = tmp_path / "var" / "secrets.env"
     env = {"RASA_API_TOKEN": "mine"}
     taken = services.fill_secrets(env, path)
-    assert taken == ["DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "SOCKETIO_SESSION_SECRET"]
+    assert taken == ["DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "SOCKETIO_SESSION_SECRET"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     text = path.read_text()
