@@ -179,7 +179,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             batch = ingest.validate_batch(body)
         except ingest.BatchError as exc:
             return json_response({"error": str(exc)}, status=400)
-        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, bool(settings.webhook_url))
+        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, settings.webhook_enabled)
         for case_id in result.opened:
             app.add_task(fetch_context(app, case_id))
         for case_id in result.changed:
@@ -216,7 +216,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             # the counsellors' day ended with cases still queued: tell each person once
             ("queue closing", settings.closing_check_seconds, 0.0, lambda: tell_queue_closing(app)),
         ]
-        if settings.webhook_url:
+        if settings.webhook_enabled:
             jobs.append(("webhook loop", 1.0, 0.0, lambda: webhook.deliver_due(
                 app.ctx.engine, settings.webhook_url, settings.webhook_secret, app.ctx.http)))
         app.ctx.tasks = [asyncio.ensure_future(every(*job)) for job in jobs]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET_MIN = 32
 
 
 def _bool(value: Optional[str], default: bool) -> bool:
@@ -51,13 +52,18 @@ class Settings:
     purge_interval_seconds: int = 3600
     tracker_db_url: str = ""
     webhook_url: str = ""
-    webhook_secret: str = ""
+    webhook_secret: str = ""  # 32+ characters, or the webhook stays off (WEBHOOK_SECRET_MIN)
     secure_cookies: bool = False
     language: str = "fr"
     content_dir: Path = ROOT / "content"
     unclaimed_alert_seconds: int = 300
     crisis_grace_seconds: int = 60
     closing_check_seconds: int = 60  # how often the desk looks for cases still queued at closing time
+
+    @property
+    def webhook_enabled(self) -> bool:
+        """The webhook runs only with a URL and a secret long enough that signatures mean something."""
+        return bool(self.webhook_url) and len(self.webhook_secret) >= WEBHOOK_SECRET_MIN
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
