@@ -6,7 +6,7 @@ variable where they are used: see the README's table.)
 from __future__ import annotations
 
 import os
-from typing import Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Union
 
 # The web widget's own pages in `make run` (WIDGET_PORT's default): the only origins allowed
 # on the socket.io channel when SOCKETIO_CORS_ORIGINS is not set.
@@ -29,3 +29,19 @@ def socketio_cors_origins(configured: Union[None, str, Iterable[str]] = None,
         raise ValueError("SOCKETIO_CORS_ORIGINS: '*' would let any site open conversations in the name of the "
                          "helpline; list the pages' origins (https://www.example.org,https://example.org)")
     return origins or list(DEFAULT_WIDGET_ORIGINS)
+
+
+DEFAULT_INTERNAL_NETWORKS = "127.0.0.0/8,::1/128"
+
+
+def internal_networks(env: Optional[Mapping[str, str]] = None) -> List[Any]:
+    """RASA_INTERNAL_NETWORKS: addresses (CIDR, comma-separated) whose requests may use Rasa's
+    HTTP API (the desk's, the watchdog's); default this machine only."""
+    import ipaddress
+
+    env = os.environ if env is None else env
+    raw = env.get("RASA_INTERNAL_NETWORKS") or DEFAULT_INTERNAL_NETWORKS
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
+    except ValueError as error:
+        raise ValueError(f"RASA_INTERNAL_NETWORKS: {error}") from None

@@ -162,6 +162,27 @@ def test_a_page_from_another_origin_cannot_open_the_socketio_channel(supervised:
     assert handshake(supervised.widget_url.replace("127.0.0.1", "localhost")) == 200
 
 
+def test_rasa_api_refused_from_outside_the_channels_still_open(supervised: Stack) -> None:
+    """Through a reverse proxy (a forwarding header), only the channels and health answer."""
+    outside = {"X-Forwarded-For": "203.0.113.7"}
+
+    def status(method: str, path: str, headers: Dict[str, str], body: Optional[bytes] = None) -> int:
+        request = urllib.request.Request(supervised.url + path, data=body, method=method,
+                                         headers=dict(headers, **{"Content-Type": "application/json"}))
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    api = f"/conversations/x/tracker?token={supervised.token}"
+    assert status("GET", api, {}) == 200
+    assert status("GET", api, outside) == 403
+    assert status("GET", f"/status?token={supervised.token}", outside) == 403
+    assert status("GET", "/", outside) == 200
+    assert status("POST", "/webhooks/rest/webhook", outside, b'{"sender": "outside-1", "message": "bonjour"}') == 200
+
+
 @pytest.mark.parametrize("name", ["desk", "actions", "widget", "rasa"])
 def test_kill_9_of_one_service_the_others_keep_serving_and_it_comes_back(supervised: Stack, name: str) -> None:
     stack = supervised
