@@ -8,6 +8,9 @@ from desk.config import Settings
 
 
 def main() -> None:
+    from bot.logsafe import install
+
+    install()  # logged exceptions keep their type and place, not the values they carry
     # The desk's own loggers (sanic configures its own): case ids and event types, never message text.
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> None:
@@ -20,6 +21,10 @@ def main() -> None:
     if token:
         args += ["--auth-token", token]  # sys.argv of this process only; /proc/PID/cmdline keeps the original
     sys.argv = ["rasa", *args]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bot.logsafe import install
+
+    install()  # logged exceptions keep their type and place, not the values they carry
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -204,7 +204,8 @@ def programs(model: str, env: Mapping[str, str], run: Path) -> Dict[str, List[st
     return {
         "desk": [py, "-m", "desk"],
         "widget": [py, "widget/server.py"],
-        "actions": [py, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", actions_port],
+        # logsafe_run.py: `python -m rasa_sdk ...` with logged exceptions scrubbed (bot/logsafe.py)
+        "actions": [py, "scripts/logsafe_run.py", "rasa_sdk", "--actions", "bot.actions", "--port", actions_port],
         # No --auth-token here: rasa_serve.py passes RASA_API_TOKEN from the environment to Rasa.
         "rasa": [
             py, "scripts/rasa_serve.py", "run", "--model", model, "--enable-api",

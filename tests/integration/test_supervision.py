@@ -21,7 +21,7 @@ from tests.support.chat import Chat, Stack, http
 
 SERVICES = {  # how each service's command line looks under supervisord
     "rasa": "scripts/rasa_serve.py",
-    "actions": "-m rasa_sdk",
+    "actions": "rasa_sdk --actions",
     "desk": "-m desk",
     "widget": "widget/server.py",
 }
