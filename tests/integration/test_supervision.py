@@ -228,3 +228,38 @@ def test_the_supervisor_stops_every_service(supervised: Stack) -> None:
     log = supervised.log_file.read_text(errors="replace")
     for name in SERVICES:
         assert f"stopped: {name}" in log, f"{name} not stopped cleanly"
+
+
+def test_a_service_failing_on_start_is_retried_with_growing_delays_and_logged(tmp_path: Path) -> None:
+    """supervisord with the configuration scripts/services.py writes, and a 'desk' that exits at once."""
+    import json
+    import re
+    import sys
+
+    from tests.support.chat import free_port
+    from tests.unit.test_services import services
+
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    (run / "desk.json").write_text(json.dumps({"argv": [sys.executable, "-c", "raise SystemExit(3)"],
+                                               "env": {"PATH": os.environ.get("PATH", "")}}))
+    unused = f"http://127.0.0.1:{free_port()}"
+    conf = run / "supervisord.conf"
+    conf.write_text(services.supervisord_conf(run, ["desk"], [unused, unused, unused, "1"]))
+    log = tmp_path / "supervisord.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "supervisor.supervisord", "-n", "-c", str(conf)],
+                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: log.read_text().count("spawned: 'desk'") >= 4, 30, "four starts of the failing service", log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    text = log.read_text()
+    assert "exited: desk (exit status 3; not expected)" in text
+    events = [(time.mktime(time.strptime(m[0], "%Y-%m-%d %H:%M:%S")) + float("0." + m[1]), m[2])
+              for m in re.findall(r"^(\S+ \S+),(\d+) \w+ (spawned|exited): '?desk", text, re.MULTILINE)]
+    # from each exit to the next start: 1 s, then 2 s, then 3 s (supervisord's backoff)
+    delays = [after[0] - before[0] for before, after in zip(events, events[1:])
+              if before[1] == "exited" and after[1] == "spawned"][:3]
+    assert len(delays) == 3 and delays[0] >= 0.8 and delays[1] >= delays[0] + 0.8 and delays[2] >= delays[1] + 0.8, delays
