@@ -44,12 +44,13 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -153,6 +154,29 @@ def fill_secrets(env: Dict[str, str], path: Path = SECRETS_FILE) -> List[str]:
     finally:
         os.close(lock)
     return missing
+
+
+def prune_run_dirs(var: Path = VAR, now: Optional[float] = None) -> List[str]:
+    """Remove the run folders (commands, environments with their tokens) of supervisors that
+    have stopped: a pid file whose process is gone, or no pid file for over an hour."""
+    now = time.time() if now is None else now
+    removed = []
+    for run in sorted(var.glob("run-*")):
+        pidfile = run / "supervisord.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+            os.kill(pid, 0)
+            continue  # running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, someone else's
+        except (OSError, ValueError):
+            if pidfile.exists() or now - run.stat().st_mtime < 3600:
+                continue  # starting, or unreadable: leave it
+        shutil.rmtree(run, ignore_errors=True)
+        removed.append(run.name)
+    return removed
 
 
 def local(host: str) -> str:
@@ -325,6 +349,7 @@ def main(argv: List[str]) -> int:
     for name in stray_secrets(env):
         log(f"{name} looks like a secret and no service uses it: given to none (see OWN in scripts/services.py)")
 
+    prune_run_dirs()
     run = private_dir(VAR / f"run-{env.get('RASA_PORT', '5005')}")
     commands = programs(model, env, run)
     for name, command in commands.items():

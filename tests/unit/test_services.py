@@ -87,3 +87,20 @@ def test_rasa_command_line_holds_no_token(tmp_path: Path, monkeypatch: pytest.Mo
     line = " ".join(" ".join(argv) for argv in commands.values())
     assert "--auth-token" not in line and "rasa-token" not in line
     assert commands["rasa"][1] == "scripts/rasa_serve.py"
+
+
+def test_run_folders_of_stopped_supervisors_are_removed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    for name, pid in (("run-1", os.getpid()), ("run-2", gone.pid)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "supervisord.pid").write_text(str(pid))
+    (tmp_path / "run-3").mkdir()  # starting: no pid file yet
+    old = tmp_path / "run-4"
+    old.mkdir()
+    os.utime(old, (1, 1))
+    assert services.prune_run_dirs(tmp_path) == ["run-2", "run-4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-3"]
