@@ -140,7 +140,10 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
         if path in ("/health", "/login") or path.startswith("/static/"):
             return None
         if path.startswith("/api/"):
-            if not auth.bearer_valid(settings.api_token, request.headers.get("authorization")):
+            header = request.headers.get("authorization")
+            if path == "/api/status" and request.method == "GET" and auth.bearer_valid(settings.status_token, header):
+                return None  # the status-only token (the action server's) opens this one route
+            if not auth.bearer_valid(settings.api_token, header):
                 return json_response({"error": "missing or invalid bearer token"}, status=401)
             return None
         if path.startswith("/internal/"):
@@ -203,7 +206,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             batch = ingest.validate_batch(body)
         except ingest.BatchError as exc:
             return json_response({"error": str(exc)}, status=400)
-        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, bool(settings.webhook_url))
+        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, settings.webhook_enabled)
         for case_id in result.opened:
             app.add_task(fetch_context(app, case_id))
         for case_id in result.changed:
@@ -227,7 +230,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
         import aiohttp
 
         app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        app.ctx.tracker_engine = create_engine(settings.tracker_db_url, future=True) if settings.tracker_db_url else None
+        app.ctx.tracker_engine = create_engine(settings.tracker_db_url, future=True, hide_parameters=True) if settings.tracker_db_url else None
 
     @app.after_server_start
     async def tasks(app: Sanic, _loop: Any) -> None:
@@ -243,7 +246,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             # login failures per address: forgotten once old
             ("login throttle", 600.0, 60.0, lambda: run(auth.forget_old_failures, app.ctx.engine, app.ctx.policy)),
         ]
-        if settings.webhook_url:
+        if settings.webhook_enabled:
             jobs.append(("webhook loop", 1.0, 0.0, lambda: webhook.deliver_due(
                 app.ctx.engine, settings.webhook_url, settings.webhook_secret, app.ctx.http)))
         app.ctx.tasks = [asyncio.ensure_future(every(*job)) for job in jobs]

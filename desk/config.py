@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET_MIN = 32
 
 
 def _bool(value: Optional[str], default: bool) -> bool:
@@ -45,12 +46,13 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_api_token: str = ""
     api_token: str = ""
+    status_token: str = ""  # GET /api/status only (the action server's)
     events_token: str = ""
     retention_days: int = 30
     purge_interval_seconds: int = 3600
     tracker_db_url: str = ""
     webhook_url: str = ""
-    webhook_secret: str = ""
+    webhook_secret: str = ""  # 32+ characters, or the webhook stays off (WEBHOOK_SECRET_MIN)
     secure_cookies: bool = False
     language: str = "fr"
     content_dir: Path = ROOT / "content"
@@ -70,6 +72,11 @@ class Settings:
     totp_for_all: bool = False  # supervisors always need TOTP; true: counsellors too
     stream_recheck_seconds: int = 15  # live streams check the session at least this often (and before each update)
 
+    @property
+    def webhook_enabled(self) -> bool:
+        """The webhook runs only with a URL and a secret long enough that signatures mean something."""
+        return bool(self.webhook_url) and len(self.webhook_secret) >= WEBHOOK_SECRET_MIN
+
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         env = os.environ if env is None else env
@@ -86,6 +93,7 @@ class Settings:
             rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
             rasa_api_token=env.get("RASA_API_TOKEN") or "",
             api_token=env.get("DESK_API_TOKEN") or "",
+            status_token=env.get("DESK_STATUS_TOKEN") or "",
             events_token=env.get("DESK_EVENTS_TOKEN") or "",
             retention_days=_int(env, "DESK_RETENTION_DAYS", 30, 1),
             purge_interval_seconds=_int(env, "DESK_PURGE_INTERVAL_SECONDS", 3600, 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
+import os
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -15,12 +16,22 @@ from desk.models import metadata
 T = TypeVar("T")
 
 
+def private_file(path: str) -> None:
+    """Create the SQLite file readable by its owner only (its journal and WAL get the same
+    mode from SQLite), and tighten an existing one."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def make_engine(url: str) -> Engine:
+    """Every engine hides bound parameters (the conversations' text) from errors and logs."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+            private_file(path)
+        engine = create_engine(url, future=True, hide_parameters=True,
+                               connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,7 +43,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 # Columns added after a table first shipped: (table, column, SQL type and default). create_all

@@ -72,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             auth.set_password(engine, args.username, _password())
             print(f"password reset for {args.username}")
         elif args.command == "purge":
-            tracker = create_engine(settings.tracker_db_url, future=True) if settings.tracker_db_url else None
+            tracker = create_engine(settings.tracker_db_url, future=True, hide_parameters=True) if settings.tracker_db_url else None
             counts = purge.purge(engine, tracker, settings.retention_days)
             print(f"purged {counts['cases']} closed cases, {counts['tracker_events']} tracker events")
     except auth.AccountError as exc:

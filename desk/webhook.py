@@ -1,4 +1,12 @@
-"""Optional outgoing webhook for new cases, signed, delivered from a DB outbox with backoff."""
+"""Optional outgoing webhook for new cases, signed, delivered from a DB outbox with backoff.
+
+The partner learns that a case opened, its id, urgency, topic, language and time: enough to
+triage and to fetch more through the API (with its token), nothing that identifies the person
+or their conversation (no conversation id, age, role or summary). Each request carries
+`X-Desk-Timestamp` (Unix seconds) and `X-Desk-Signature: sha256=HMAC-SHA256(secret,
+"{timestamp}.{raw body}")`: the partner recomputes it, compares in constant time, and refuses a
+timestamp more than 5 minutes away from its clock (so a captured request cannot be replayed).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -14,20 +22,17 @@ from sqlalchemy.engine import Connection, Engine
 from desk.models import webhook_outbox
 
 log = logging.getLogger("desk.webhook")
-FIELDS = ("id", "conversation_id", "risk_level", "flow", "language", "user_role", "age", "created_at", "summary")
+FIELDS = ("id", "risk_level", "flow", "language", "created_at")
 
 
 def payload(case: Dict[str, Any]) -> Dict[str, Any]:
-    """What a partner system learns of a new case: no transcript, no message text."""
-    return {"event": "case_opened", "case": {
-        "id": case["id"], "conversation_id": case["conversation_id"], "risk": case["risk_level"],
-        "risk_level": case["risk_level"], "flow": case["flow"], "language": case["language"],
-        "user_role": case["user_role"], "age": case["age"], "created_at": case["created_at"], "summary": case["summary"],
-    }}
+    """What a partner system learns of a new case: no conversation id, no personal detail, no text."""
+    return {"event": "case_opened", "case": {field: case[field] for field in FIELDS}}
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 of "{timestamp}.{body}": the time is signed with the body."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def enqueue(conn: Connection, case_id: int, now: float) -> None:
@@ -74,8 +79,9 @@ async def deliver_due(engine: Engine, url: str, secret: str, http: Any) -> int:
                 continue
             body = json.dumps(payload(case), ensure_ascii=False, sort_keys=True)
         raw = body.encode()
-        headers = {"Content-Type": "application/json", "X-Desk-Timestamp": str(int(time.time())),
-                   "X-Desk-Signature": sign(secret, raw)}
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "X-Desk-Timestamp": timestamp,
+                   "X-Desk-Signature": sign(secret, timestamp, raw)}
         try:
             async with http.post(url, data=raw, headers=headers) as response:
                 ok = 200 <= response.status < 300

@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = ["config.yml", "bot/domain.yml", "bot/data", "bot/rasa_addons", "bot/safety", "bot/content_store", "content"]
 # Run-time code and files the model does not contain: changing them needs no training.
-EXCLUDED = ("bot/rasa_addons/channels", "bot/rasa_addons/handoff", "content/desk", "content/widget")
+EXCLUDED = ("bot/rasa_addons/channels", "bot/rasa_addons/handoff", "bot/rasa_addons/settings.py",
+            "bot/rasa_addons/tracker_store.py", "bot/rasa_addons/exposure.py", "content/desk", "content/widget")
 MODELS = ROOT / "models"
 
 

@@ -77,7 +77,7 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         tracker_url = postgres.create_database(f"tracker_{suffix}")
         desk_url = postgres.create_database(f"desk_{suffix}")
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": postgres.port,
+            "type": endpoints["tracker_store"]["type"], "dialect": "postgresql", "url": "127.0.0.1", "port": postgres.port,
             "db": f"tracker_{suffix}", "username": "postgres", "password": "",
         }
     endpoints_file = work / "endpoints.yml"
@@ -115,7 +115,8 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         stack.wait_ready(240)
         yield stack
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a test may have stopped it already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

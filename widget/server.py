@@ -196,6 +196,10 @@ def make_app() -> web.Application:
 
 
 def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from bot.logsafe import install
+
+    install()  # logged exceptions keep their type and place, not the values they carry
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stdout)
     host = os.environ.get("BIND_HOST", "127.0.0.1")
     port = int(os.environ.get("WIDGET_PORT", "8080"))

@@ -45,7 +45,8 @@ NO_CASE_RESPONSE = "utter_technical_problem"
 async def desk_status() -> Optional[Dict[str, Any]]:
     """The desk's live status, or None if it does not answer in time."""
     url = os.environ.get("DESK_URL", "http://127.0.0.1:8081").rstrip("/") + "/api/status"
-    headers = {"Authorization": f"Bearer {os.environ.get('DESK_API_TOKEN', '')}"}
+    # The status-only token: the action server never holds the desk's API token.
+    headers = {"Authorization": f"Bearer {os.environ.get('DESK_STATUS_TOKEN', '')}"}
     try:
         timeout = aiohttp.ClientTimeout(total=STATUS_TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -3,6 +3,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 
 from aiohttp import ClientSession, web
 from sqlalchemy import create_engine, func, select, text
@@ -91,11 +92,25 @@ def test_purge_without_tracker_table(tmp_path):
     assert purge.purge(engine, empty, 30, now=NOW) == {"cases": 0, "tracker_events": 0}
 
 
-def test_signature_is_hmac_sha256_of_the_raw_body():
+SECRET = "s3cret-" + "x" * 32
+
+
+def test_signature_is_hmac_sha256_of_the_timestamp_and_the_raw_body():
     body = b'{"event":"case_opened"}'
-    expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert webhook.sign("s3cret", body) == f"sha256={expected}"
-    assert webhook.sign("other", body) != webhook.sign("s3cret", body)
+    expected = hmac.new(SECRET.encode(), b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert webhook.sign(SECRET, "1700000000", body) == f"sha256={expected}"
+    assert webhook.sign("other", "1700000000", body) != webhook.sign(SECRET, "1700000000", body)
+    assert webhook.sign(SECRET, "1700000001", body) != webhook.sign(SECRET, "1700000000", body)
+
+
+def test_webhook_needs_a_secret_of_32_characters():
+    from desk.config import Settings
+
+    base = {"DESK_WEBHOOK_URL": "https://partner.example/hook"}
+    assert not Settings.from_env(base).webhook_enabled
+    assert not Settings.from_env(dict(base, DESK_WEBHOOK_SECRET="short")).webhook_enabled
+    assert Settings.from_env(dict(base, DESK_WEBHOOK_SECRET=SECRET)).webhook_enabled
+    assert not Settings.from_env({"DESK_WEBHOOK_SECRET": SECRET}).webhook_enabled
 
 
 def test_webhook_delivery_signed_retried_and_without_transcript(tmp_path):
@@ -122,11 +137,11 @@ def test_webhook_delivery_signed_retried_and_without_transcript(tmp_path):
         await web.TCPSite(runner, "127.0.0.1", port).start()
         url = f"http://127.0.0.1:{port}/hook"
         async with ClientSession() as http:
-            first = await webhook.deliver_due(engine, url, "s3cret", http)
-            nothing_due = await webhook.deliver_due(engine, url, "s3cret", http)  # backoff: not yet
+            first = await webhook.deliver_due(engine, url, SECRET, http)
+            nothing_due = await webhook.deliver_due(engine, url, SECRET, http)  # backoff: not yet
             with engine.begin() as conn:
                 conn.execute(webhook_outbox.update().values(next_attempt_at=0))
-            second = await webhook.deliver_due(engine, url, "s3cret", http)
+            second = await webhook.deliver_due(engine, url, SECRET, http)
         await runner.cleanup()
         return first, nothing_due, second
 
@@ -134,12 +149,15 @@ def test_webhook_delivery_signed_retried_and_without_transcript(tmp_path):
     assert (first, nothing_due, second) == (0, 0, 1)
     assert len(received) == 2
     raw, headers = received[-1]
-    assert headers["X-Desk-Signature"] == "sha256=" + hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
-    assert headers["X-Desk-Timestamp"].isdigit()
+    timestamp = headers["X-Desk-Timestamp"]
+    assert timestamp.isdigit() and abs(int(timestamp) - time.time()) < 60
+    signed = timestamp.encode() + b"." + raw
+    assert headers["X-Desk-Signature"] == "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
     payload = json.loads(raw)
-    assert payload["case"]["id"] == case_id and payload["case"]["conversation_id"] == "hook"
-    assert set(payload["case"]) >= {"risk", "flow", "language", "user_role", "age", "created_at", "summary"}
-    assert "texte privé" not in raw.decode() and "transcript" not in payload["case"]
+    assert payload["case"]["id"] == case_id
+    # what the partner needs to triage and to ask the API; nothing that points at the person
+    assert set(payload["case"]) == {"id", "risk_level", "flow", "language", "created_at"}
+    assert "hook" not in raw.decode() and "texte privé" not in raw.decode()
     with engine.connect() as conn:
         row = conn.execute(select(webhook_outbox)).mappings().one()
     assert row["delivered_at"] is not None and row["attempts"] == 2

@@ -54,6 +54,7 @@ from bot.rasa_addons.channels.limits import (
     apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, record_owner, shared_limits,
 )
 from bot.rasa_addons.channels.settings import settings
+from bot.rasa_addons.settings import socketio_cors_origins
 
 logger = logging.getLogger(__name__)
 
@@ -163,10 +164,7 @@ class SafeSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SafeSocketIOInput":
         credentials = credentials or {}
-        origins = credentials.get("cors_allowed_origins")
-        if origins is None:
-            env = os.environ.get("SOCKETIO_CORS_ORIGINS", "")
-            origins = [o.strip() for o in env.split(",") if o.strip()]
+        origins = socketio_cors_origins(credentials.get("cors_allowed_origins"))  # never "any"
         channel = cls(
             credentials.get("user_message_evt", "user_uttered"),
             credentials.get("bot_message_evt", "bot_uttered"),
@@ -182,7 +180,7 @@ class SafeSocketIOInput(SocketIOInput):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.cors_allowed_origins: List[str] = []
+        self.cors_allowed_origins: List[str] = socketio_cors_origins()
         self.outbox = SessionOutbox()
         secret = os.environ.get("SOCKETIO_SESSION_SECRET")
         if not secret:
@@ -208,7 +206,7 @@ class SafeSocketIOInput(SocketIOInput):
         return OutboxOutput(self.sio, self.bot_message_evt, self.outbox)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins or [],
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=socketio_cors_origins(self.cors_allowed_origins),
                           max_http_buffer_size=settings().max_body_bytes)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         webhook.listener("main_process_start")(apply_server_limits)

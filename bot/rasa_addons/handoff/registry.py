@@ -58,6 +58,9 @@ class Registry:
     def __init__(self, path: Optional[Path] = None) -> None:
         self.path = Path(path or default_path())
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Readable by its owner only (SQLite gives its journal and WAL the same mode).
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)
         self._lock = threading.Lock()
         self._cache: "OrderedDict[str, Optional[str]]" = OrderedDict()
         self._owners: "OrderedDict[str, str]" = OrderedDict()

@@ -1,0 +1,35 @@
+"""Rasa's SQL tracker store, keeping what people wrote out of error messages and logs.
+
+Rasa's `SQLTrackerStore` builds its SQLAlchemy engine without `hide_parameters`: a database
+error (a locked or full disk, a dropped connection) then carries the statement's bound
+parameters, that is the conversation's events with the child's text, into the exception and
+from there into Rasa's log. This subclass (`type: bot.rasa_addons.tracker_store.PrivateSQLTrackerStore`
+in endpoints.yml, same settings as `type: SQL`) swaps in the same engine with
+`hide_parameters=True`, and keeps a SQLite file readable by its owner only.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+
+def private_sqlite_file(url: Any) -> None:
+    """A SQLite database file (and so its journal and WAL, which SQLite creates with the
+    database's mode) readable by its owner only."""
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        if os.path.exists(url.database):
+            os.chmod(url.database, 0o600)
+
+
+class PrivateSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # creates the tables (DDL only: no parameter to hide)
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        private_sqlite_file(url)
