@@ -198,11 +198,11 @@ def test_rule_using_an_unknown_action(ws: Workspace) -> None:
 # ---- provenance
 
 def test_provenance_lists_missing_and_stale(ws: Workspace) -> None:
-    ws.edit("content/helplines.yml", '    source: "https://stopncii.org"\n', "")
+    ws.edit("content/helplines.yml", '    source: "https://www.cybermalveillance.gouv.fr"\n', "")
     report = ws.check(today=dt.date(2028, 1, 15))
     listed = "\n".join(f"{p.where()} : {p.message}" for p in report.provenance)
-    line = ws.line_of("content/helplines.yml", "stopncii:")
-    assert f"content/helplines.yml, ligne {line} : le numéro stopncii : aucune source" in listed
+    line = ws.line_of("content/helplines.yml", "cybermalveillance:")
+    assert f"content/helplines.yml, ligne {line} : le numéro cybermalveillance : aucune source" in listed
     assert "le numéro e_enfance : vérifié le 2026-11-29, il y a plus de 12 mois" in listed
     assert "le guide instagram : jamais vérifié" in listed
     assert "le parcours sextortion : jamais vérifié" in listed
