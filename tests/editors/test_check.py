@@ -198,11 +198,11 @@ def test_rule_using_an_unknown_action(ws: Workspace) -> None:
 # ---- provenance
 
 def test_provenance_lists_missing_and_stale(ws: Workspace) -> None:
-    ws.edit("content/helplines.yml", '    source: "https://www.mayotte.ars.sante.fr/3114-le-numero-national-de-prevention-du-suicide"\n', "")
+    ws.edit("content/helplines.yml", '    source: "https://www.cybermalveillance.gouv.fr"\n', "")
     report = ws.check(today=dt.date(2028, 1, 15))
     listed = "\n".join(f"{p.where()} : {p.message}" for p in report.provenance)
-    line = ws.line_of("content/helplines.yml", "suicide_3114:")
-    assert f"content/helplines.yml, ligne {line} : le numéro suicide_3114 : aucune source" in listed
+    line = ws.line_of("content/helplines.yml", "cybermalveillance:")
+    assert f"content/helplines.yml, ligne {line} : le numéro cybermalveillance : aucune source" in listed
     assert "le numéro e_enfance : vérifié le 2026-11-29, il y a plus de 12 mois" in listed
     assert "le guide instagram : jamais vérifié" in listed
     assert "le parcours sextortion : jamais vérifié" in listed
@@ -350,10 +350,10 @@ def test_a_quote_without_verified_on(ws: Workspace) -> None:
 
 
 def test_a_file_path_or_http_as_the_source_of_a_fact(ws: Workspace) -> None:
-    ws.edit("content/helplines.yml", 'source: "https://mairie.crevoux.fr/numero-dappel-urgences-europe"',
-            'source: "docs/dialogue-design.md ; http://mairie.crevoux.fr/numero-dappel-urgences-europe"')
-    told(ws.check(), "content/helplines.yml", ws.line_of("content/helplines.yml", "emergency_112:"),
-         "le numéro emergency_112 : source: doit être une adresse https://")
+    ws.edit("content/helplines.yml", 'source: "https://3114.fr/que-se-passe-t-il-quand-je-contacte-le-3114/"',
+            'source: "docs/dialogue-design.md ; http://3114.fr/que-se-passe-t-il-quand-je-contacte-le-3114/"')
+    told(ws.check(), "content/helplines.yml", ws.line_of("content/helplines.yml", "suicide_3114:"),
+         "le numéro suicide_3114 : source: doit être une adresse https://")
 
 
 def test_unverified_is_a_warning_not_an_error(ws: Workspace) -> None:
