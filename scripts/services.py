@@ -62,7 +62,7 @@ OWN: Dict[str, Tuple[str, ...]] = {
     "rasa": ("RASA_PORT", "RASA_URL", "RASA_API_TOKEN", "DESK_URL", "DESK_EVENTS_TOKEN", "DESK_RETENTION_DAYS",
              "HANDOFF_*", "ACTION_SERVER_TIMEOUT", "SOCKETIO_*", "CHANNEL_*", "MESSENGER_*", "TELEGRAM_*",
              "TWILIO_*", "TRACKER_DB_URL", "ENABLE_REST_CHANNEL", "RASA_INTERNAL_NETWORKS",
-             # the channels' limits (bot/rasa_addons/channels/settings.py)
+             # the channels' limits (bot/rasa_addons/settings.py)
              "MAX_BODY_BYTES", "MAX_MESSAGE_CHARS", "RATE_*", "NEW_CASES_PER_ADDRESS_PER_MINUTE", "TRUSTED_PROXIES"),
     "actions": ("ACTIONS_PORT", "DESK_URL", "DESK_STATUS_TOKEN"),
     "desk": ("DESK_*", "DATABASE_URL", "RASA_URL", "RASA_API_TOKEN", "TRACKER_DB_URL"),

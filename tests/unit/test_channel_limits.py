@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.rasa_addons.channels.limits import SlidingWindow, client_address, client_metadata, owner_by_shape
-from bot.rasa_addons.channels.settings import ChannelSettings
+from bot.rasa_addons.settings import ChannelSettings
 
 
 def test_safe_defaults_and_bad_values_fall_back_to_them() -> None:
@@ -42,7 +42,7 @@ def test_the_broker_opens_at_most_the_cap_of_cases_per_address_and_alerts(tmp_pa
     from bot.rasa_addons.channels import limits
     from bot.rasa_addons.handoff.broker import DeskEventBroker
     from bot.rasa_addons.handoff.registry import Registry
-    from bot.rasa_addons.channels.settings import ChannelSettings
+    from bot.rasa_addons.settings import ChannelSettings
 
     monkeypatch.setattr(limits, "_limits", limits.Limits(ChannelSettings(new_cases_per_address_per_minute=2)))
     registry = Registry(tmp_path / "handoff.db")

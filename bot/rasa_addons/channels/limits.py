@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict, deque
 from typing import Any, Deque, Dict, Iterable, Optional
 
-from bot.rasa_addons.channels.settings import ChannelSettings, settings
+from bot.rasa_addons.settings import ChannelSettings, settings
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_synt
 from bot.rasa_addons.channels.limits import (
     apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, may_write, shared_limits,
 )
-from bot.rasa_addons.channels.settings import settings
+from bot.rasa_addons.settings import settings
 
 logger = logging.getLogger(__name__)
 

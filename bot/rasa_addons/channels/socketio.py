@@ -53,8 +53,7 @@ from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_synt
 from bot.rasa_addons.channels.limits import (
     apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, record_owner, shared_limits,
 )
-from bot.rasa_addons.channels.settings import settings
-from bot.rasa_addons.settings import socketio_cors_origins
+from bot.rasa_addons.settings import settings, socketio_cors_origins
 
 logger = logging.getLogger(__name__)
 
