@@ -1,48 +1,76 @@
-"""The blind conversation set against the running assistant (tests/dialogue/blind_eval.py).
+"""The blind conversation sets against the running assistant (tests/dialogue/blind_eval.py).
 
-Targets: pass rate at least 0.90, no loop, no silent turn, no false emergency. Measured on
-2026-11-29: 5/49 before the dialogue rewrite; after it 18/49 at first (untuned), then
-27-28/49 (0.55-0.57) after changes informed by this set's aggregate results (how late the
-advice came), so that later figure is partly tuned. Loops and silent turns are at zero and
-must stay there; the pass rate and the false emergencies (1, from the crisis net) have not
-reached their targets and are held at today's level so that a regression fails.
+Targets: pass rate at least 0.90, no loop, no silent turn, no false emergency.
+
+Two sets, written by different writers from the same committed brief:
+- `conversations.yml` (49): blind when committed. Measured on 2026-11-29: 5/49 before the
+  dialogue rewrite, 18/49 at first (untuned), 27-29/49 after changes informed by its
+  aggregate results. Since the second set exists it is the DEVELOPMENT set: its failing
+  conversations were read and the dialogue fixed from them, so its figure is a fit.
+- `conversations_2.yml` (48): HELD OUT. Committed before the change it measures and never
+  read: this test prints its totals only, never a line per conversation. Measured on
+  2026-11-29: 31/48 (0.65) before the change, 38/48 (0.79) after it.
+
+The floors hold today's level so that a regression fails; raise them when the dialogue
+improves, never lower them.
 
     .venv/bin/python -m pytest -q tests/dialogue/test_blind_conversations.py
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Dict, NamedTuple
+
 import pytest
 
-from tests.dialogue.blind_eval import BLIND_SET, evaluate, summary, table
+from tests.dialogue.blind_eval import BLIND_SET, evaluate, load_set, summary, table
 
 TARGET_PASS_RATE = 0.90  # not reached yet (see above)
-PASS_RATE_FLOOR = 0.50
-FALSE_EMERGENCIES_TOLERATED = 1  # target 0
 
 
-@pytest.fixture(scope="module")
-def verdicts(stack):
-    if not BLIND_SET.exists():
-        pytest.fail(f"{BLIND_SET} is missing")
-    return evaluate(stack.url, stack.token)
+class Bar(NamedTuple):
+    path: Path
+    held_out: bool  # print totals only
+    pass_rate_floor: float
+    false_emergencies_tolerated: int  # target 0
 
 
-def test_blind_pass_rate(verdicts) -> None:
+BARS: Dict[str, Bar] = {
+    # measured 2026-11-29 on the final commit: 40/49 (0.82), 1 false emergency
+    "development": Bar(BLIND_SET, False, 0.76, 1),
+    # measured 2026-11-29: 31/48 (0.65) before the change, 38/48 (0.79) after; 3 then 2 false emergencies
+    "held_out": Bar(BLIND_SET.with_name("conversations_2.yml"), True, 0.72, 2),
+}
+
+
+@pytest.fixture(scope="module", params=list(BARS))
+def measured(request, stack):
+    bar = BARS[request.param]
+    if not bar.path.exists():
+        pytest.fail(f"{bar.path} is missing")
+    verdicts = evaluate(stack.url, stack.token, cases=load_set(bar.path))
+    report = table(verdicts)
+    return bar, verdicts, report.splitlines()[-1] if bar.held_out else report
+
+
+def test_blind_pass_rate(measured) -> None:
+    bar, verdicts, report = measured
     s = summary(verdicts)
-    print(f"blind pass rate {s['pass_rate']:.3f} (target {TARGET_PASS_RATE})\n" + table(verdicts))
-    assert s["pass_rate"] >= PASS_RATE_FLOOR, f"pass rate {s['pass_rate']:.3f} < {PASS_RATE_FLOOR}\n" + table(verdicts)
+    print(f"{bar.path.name}: pass rate {s['pass_rate']:.3f} (target {TARGET_PASS_RATE})\n{report}")
+    assert s["pass_rate"] >= bar.pass_rate_floor, f"pass rate {s['pass_rate']:.3f} < {bar.pass_rate_floor}\n{report}"
 
 
-def test_blind_no_loop(verdicts) -> None:
-    looping = [v for v in verdicts if v.loops]
-    assert not looping, "questions asked more than twice: " + "; ".join(f"{v.id} {v.loops}" for v in looping)
+def test_blind_no_loop(measured) -> None:
+    bar, verdicts, report = measured
+    assert not any(v.loops for v in verdicts), report
 
 
-def test_blind_no_silent_turn(verdicts) -> None:
-    silent = [v for v in verdicts if v.silent_turns]
-    assert not silent, "turns without a reply: " + "; ".join(f"{v.id} turns {v.silent_turns}" for v in silent)
+def test_blind_no_silent_turn(measured) -> None:
+    bar, verdicts, report = measured
+    assert not any(v.silent_turns for v in verdicts), report
 
 
-def test_blind_no_false_emergency(verdicts) -> None:
-    false = [v for v in verdicts if v.false_emergency]
-    assert len(false) <= FALSE_EMERGENCIES_TOLERATED, "emergency answers where none was expected: " + ", ".join(v.id for v in false)
+def test_blind_no_false_emergency(measured) -> None:
+    bar, verdicts, report = measured
+    false = sum(v.false_emergency for v in verdicts)
+    assert false <= bar.false_emergencies_tolerated, f"{false} emergency answers where none was expected\n{report}"

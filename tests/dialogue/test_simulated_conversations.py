@@ -17,19 +17,20 @@ from tests.dialogue.simulate import DEFAULT_COUNT, DEFAULT_SEED, run_batch, seed
 
 SEED = seed_from_env()
 COUNT = int(os.environ.get("DIALOGUE_COUNT", DEFAULT_COUNT))
-# Every invariant's target is zero violations. Two hold today and must keep holding: no
-# question asked three times, no silent turn. The others are known gaps, measured on the
-# default batch (seed 20261129, 300 conversations) on 2026-11-29, and held at that level
-# (with a small margin for a retrained model) so that any regression fails: lower a
-# number whenever a fix lands, never raise it. Today's counts, and what is behind them:
-#   crisis_answered 5      crises the net misses (content/crisis/lexicon.yml, the classifier)
-#   no_false_emergency 2   harmless messages that get the emergency answer (same)
-#   advice_in_time 13      the flow never starts (message misclassified) or a branch step comes late
-#   slots_match 55         facts said in words the context reader (bot/safety/context.py) misses
-#   risk_level_right 19    mostly follows from the two above
+# Every invariant's target is zero violations. Three hold today and must keep holding: no
+# question asked three times, no silent turn, no message rewound by Rasa's core fallback.
+# The others are known gaps, measured on the default batch (seed 20261129, 300
+# conversations) and held at that level (with a small margin for a retrained model) so that
+# any regression fails: lower a number whenever a fix lands, never raise it. Counts on
+# 2026-11-29, first session -> second session:
+#   crisis_answered 5 -> 0      crises the net misses (content/crisis/lexicon.yml, the classifier)
+#   no_false_emergency 2 -> 1   harmless messages that get the emergency answer (same)
+#   advice_in_time 13 -> 12     the flow never starts (message misclassified) or a branch step comes late
+#   slots_match 55 -> 47        facts said in words the context reader (bot/safety/context.py) misses
+#   risk_level_right 19 -> 14   mostly follows from the two above
 TOLERATED = {
     "no_question_loop": 0, "no_silent_turn": 0, "no_rewind": 0,
-    "crisis_answered": 6, "no_false_emergency": 3, "advice_in_time": 20, "slots_match": 70, "risk_level_right": 27,
+    "crisis_answered": 2, "no_false_emergency": 2, "advice_in_time": 15, "slots_match": 55, "risk_level_right": 18,
 }
 SCALE = COUNT / DEFAULT_COUNT
 
