@@ -7,7 +7,7 @@ LANGUAGES = ("fr", "en")
 
 STRINGS: Dict[str, Dict[str, str]] = {
     "fr": {
-        "app_name": "Net Ecoute · bureau des écoutant·es",
+        "app_name": "3018 · bureau des écoutant·es",
         "skip_to_content": "Aller au contenu",
         "nav_label": "Navigation principale",
         "nav_queue": "File d'attente", "nav_settings": "Réglages", "nav_users": "Comptes", "nav_audit": "Journal",
@@ -132,7 +132,7 @@ STRINGS: Dict[str, Dict[str, str]] = {
         "feedback_skipped": "sans réponse",
     },
     "en": {
-        "app_name": "Net Ecoute · counsellor desk",
+        "app_name": "3018 · counsellor desk",
         "skip_to_content": "Skip to content",
         "nav_label": "Main navigation",
         "nav_queue": "Queue", "nav_settings": "Settings", "nav_users": "Accounts", "nav_audit": "Audit log",

@@ -54,7 +54,7 @@ async def _handoff_scenario(stack: Stack) -> None:
     assert all(m["sender"] == "bot" for m in first)
     await client.say("oui")  # safe right now
     handoff = await client.say("je veux parler a quelqu'un")
-    assert "Net Ecoute" in joined(handoff) and "ici" in joined(handoff)
+    assert "3018" in joined(handoff) and "ici" in joined(handoff)
     slots = tracker_slots(stack, conversation_id)
     assert slots["handoff_status"] == "queued" and slots["flow"] == "sextortion"
 

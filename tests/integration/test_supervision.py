@@ -127,7 +127,7 @@ def test_each_service_has_only_its_own_tokens(supervised: Stack) -> None:
 
 def test_the_action_server_reads_the_desk_status_with_its_status_token(supervised: Stack) -> None:
     chat = supervised.chat()
-    says(Chat.text(chat.say("je veux parler à quelqu'un")), "Net Ecoute")
+    says(Chat.text(chat.say("je veux parler à quelqu'un")), "3018")
     assert chat.slots()["handoff_status"] == "queued"
     assert "Desk status: HTTP" not in supervised.log_file.read_text(errors="replace")  # no 401 from the desk
 

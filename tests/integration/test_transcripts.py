@@ -56,7 +56,7 @@ SCENARIOS: List[Dict] = [
         first="une meuf sur insta ma demander de me montré en cam et mtn elle veut 200e sinon elle envoi tout a mes potes",
         answers={"wellbeing": "ça va a peu pres", "age": "14", "paid": "non", "posted": "non", "deadline": "ce soir minuit"},
         says=["ne paie pas", "arrete de repondre", "preuves", "jamais les images", "ne supprime", "porter plainte",
-              "15-3", "3018", "take it down", "pas de ta faute"],
+              "commissariat", "3018", "take it down", "pas de ta faute"],
         never=["stopncii", "apres tes 18 ans"],  # nothing about adults' tools for a 14-year-old
         slots={"flow": "sextortion", "platform": "instagram", "age": 14.0, "risk_level": "high", "language": "fr"},
         offers_person=True,
@@ -230,7 +230,7 @@ def test_ok_after_the_offer_of_a_person_opens_a_case(chat: Chat) -> None:
     text = Chat.text(chat.say("ok"))
     assert chat.slots()["handoff_status"] == "queued"
     assert "action_request_human" in bot_actions(chat.tracker())
-    says(text, "Net Ecoute")
+    says(text, "3018")
 
 
 @pytest.mark.parametrize(
@@ -239,10 +239,10 @@ def test_ok_after_the_offer_of_a_person_opens_a_case(chat: Chat) -> None:
         ("c'est gratuit et anonyme ?", ["gratuit", "anonyme"], "fr"),
         ("vous êtes ouverts jusqu'à quelle heure", ["23h"], "fr"),
         ("who runs this service?", ["e-enfance"], "en"),
-        ("je veux parler à une vraie personne", ["Net Ecoute", "ici"], "fr"),  # a case is opened (see test_handoff.py)
+        ("je veux parler à une vraie personne", ["3018", "ici"], "fr"),  # a case is opened (see test_handoff.py)
         ("c'est quoi le 116 006", ["116 006"], "fr"),
         ("how do I set up parental controls on my son's phone", ["family link"], "en"),
-        ("comment on porte plainte ?", ["15-3"], "fr"),
+        ("comment on porte plainte ?", ["commissariat", "doivent prendre ta plainte"], "fr"),
         ("t'es un robot ?", ["3018"], "fr"),
     ],
 )
