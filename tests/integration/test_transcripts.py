@@ -143,14 +143,14 @@ SCENARIOS: List[Dict] = [
         first="my instagram got hacked and they changed my password",
         answers={"can_login": "no"},
         language="en",
-        says=["two-factor", "cybermalveillance"],
+        says=["two-factor", "17cyber"],
         slots={"flow": "hacked_account", "platform": "instagram", "can_login": "no"},
     ),
     dict(
         id="impersonation-fr",
         first="quelqu'un a créé un faux compte avec mes photos sur insta",
         answers={},  # a fake account is reported (report flow); the platform is known: the advice at once
-        says=["se fait passer pour moi", "226-4-1", "signal"],
+        says=["se fait passer pour moi", "interdit par la loi", "signal"],
         slots={"flow": "report_account", "impersonation": "yes", "platform": "instagram"},
     ),
 ]
