@@ -302,7 +302,10 @@ ENGLISH_WORDS = set(
     "i you he she we they the an and is are was my your his her with for to of it this that what how why hello hi hey "
     "thanks thank yes no please child son daughter help be have not don t can cant im i m want someone because "
     "about from will would just know ok okay guy girl pics pic video threatened threatening send sent money he s she s "
-    "they re do does did am at if or so me him them who where when there their".split()
+    "they re do does did am at if or so me him them who where when there their "
+    # everyday words of a first message ("my sons account got hacked on tiktok")
+    "got get account accounts hacked sons daughters kids has had been being keeps kept asked asking told "
+    "says said school people our out all one into over".split()
 )
 _AMBIGUOUS = {"a", "on", "me", "en", "t", "s", "d", "l", "m", "n", "video", "ok", "i"}
 FRENCH_WORDS -= _AMBIGUOUS

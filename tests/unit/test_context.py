@@ -343,3 +343,13 @@ def test_first_message_with_many_facts() -> None:
     assert found == {
         "user_role": "teen", "age": 14, "platform": "instagram", "language": "fr", "paid": "no", "deadline": "yes",
     }
+
+
+@pytest.mark.parametrize("text, language", [
+    ("my sons account got hacked on tiktok", "en"),
+    ("all my pics got leaked", "en"),
+    ("on a un souci avec le compte de mon fils", "fr"),
+    ("le mec a un compte insta", "fr"),
+])
+def test_a_first_message_made_of_everyday_words_gets_its_language(text: str, language: str) -> None:
+    assert detect_language(text) == language
