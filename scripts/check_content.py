@@ -281,6 +281,18 @@ def raw_content(paths: Paths, folder: str) -> List[Tuple[Path, Any, Dict[Tuple[A
     return out
 
 
+def response_variants(paths: Paths) -> Iterable[Tuple[Path, Dict[Tuple[Any, ...], int], str, Tuple[Any, ...], Dict[str, Any]]]:
+    """Every variant of every response: (file, its line index, response name, the variant's YAML path, variant)."""
+    for path, data, lines in raw_content(paths, "responses"):
+        if not isinstance(data, dict):
+            continue
+        for name, definition in data.items():
+            prefix = (name, "variants") if isinstance(definition, dict) else (name,)
+            for i, variant in enumerate(variants_of(definition)):
+                if isinstance(variant, dict):
+                    yield path, lines, name, prefix + (i,), variant
+
+
 def response_names(paths: Paths) -> Set[str]:
     names: Set[str] = set()
     for _, data, _ in raw_content(paths, "responses"):
@@ -367,14 +379,8 @@ def check_when_values(paths: Paths, report: Report) -> None:
                     report.add(Problem(paths.show(path), line, f"« {option} » n'est pas une valeur possible de {key}",
                                        f"choisissez parmi : {', '.join(values[key])}", check="references"))
 
-    for path, data, lines in raw_content(paths, "responses"):
-        if not isinstance(data, dict):
-            continue
-        for name, definition in data.items():
-            prefix = (name, "variants") if isinstance(definition, dict) else (name,)
-            for i, variant in enumerate(variants_of(definition)):
-                if isinstance(variant, dict):
-                    check(variant.get("when"), path, line_of(lines, prefix + (i, "when")))
+    for path, lines, _, where, variant in response_variants(paths):
+        check(variant.get("when"), path, line_of(lines, where + ("when",)))
     for path, data, lines in raw_content(paths, "flows"):
         if isinstance(data, dict):
             for i, step in enumerate(data.get("steps") or []):
@@ -506,48 +512,40 @@ def _texts(variant: Dict[str, Any], lang: str) -> Dict[str, str]:
 
 def check_address_and_translations(paths: Paths, report: Report) -> None:
     """Teen texts say "tu", parent texts "vous"; the English text has the French text's placeholders."""
-    for path, data, lines in raw_content(paths, "responses"):
-        if not isinstance(data, dict):
-            continue
-        for name, definition in data.items():
-            prefix = (name, "variants") if isinstance(definition, dict) else (name,)
-            for i, variant in enumerate(variants_of(definition)):
-                if not isinstance(variant, dict):
-                    continue
-                where = prefix + (i,)
-                fr = variant.get("fr")
-                if isinstance(fr, dict):
-                    teen, adult = fr.get("teen"), fr.get("adult")
-                    if isinstance(teen, str) and TEEN_VOUS.search(QUOTED_SPEECH.sub(" ", teen)):
-                        word = TEEN_VOUS.search(QUOTED_SPEECH.sub(" ", teen)).group(0)
-                        report.add(Problem(paths.show(path), line_of(lines, where + ("fr", "teen")),
-                                           f"{name} : le texte teen: vouvoie (« {word} »)", "le texte teen: tutoie (tu, ton, tes)", check="address"))
-                    if isinstance(adult, str) and ADULT_TU.search(QUOTED_SPEECH.sub(" ", adult)):
-                        word = ADULT_TU.search(QUOTED_SPEECH.sub(" ", adult)).group(0)
-                        report.add(Problem(paths.show(path), line_of(lines, where + ("fr", "adult")),
-                                           f"{name} : le texte adult: tutoie (« {word} »)", "le texte adult: vouvoie (vous, votre, vos)", check="address"))
-                for lang in LANGS:
-                    value = variant.get(lang)
-                    teen = value.get("teen") if isinstance(value, dict) else None
-                    if isinstance(teen, str) and TEEN_ARTICLE.search(teen):
-                        report.add(Problem(paths.show(path), line_of(lines, where + (lang, "teen")),
-                                           f"{name} : un numéro d'article de loi dans un texte pour les ados (« {TEEN_ARTICLE.search(teen).group(0)} »)",
-                                           "dites-le simplement (« c'est interdit par la loi ») ; gardez l'article pour le texte adult:", check="address"))
-                french, english = _texts(variant, "fr"), _texts(variant, "en")
-                if french and variant.get("en") is not None and not english:
-                    continue  # told by the schema check
-                for audience in ("teen", "adult"):
-                    fr_keys = set(PLACEHOLDER_RE.findall(french.get(audience) or ""))
-                    en_keys = set(PLACEHOLDER_RE.findall(english.get(audience) or ""))
-                    if english and fr_keys != en_keys:
-                        missing, extra = sorted(fr_keys - en_keys), sorted(en_keys - fr_keys)
-                        detail = "; ".join(x for x in (
-                            f"il manque {', '.join('{' + k + '}' for k in missing)}" if missing else "",
-                            f"en trop {', '.join('{' + k + '}' for k in extra)}" if extra else "") if x)
-                        report.add(Problem(paths.show(path), line_of(lines, where + ("en",)),
-                                           f"{name} : le texte anglais ({audience}) n'a pas les mêmes champs à insérer que le français ({detail})",
-                                           "le texte anglais dit la même chose que le français, avec les mêmes {…}", check="translation"))
-                        break
+    for path, lines, name, where, variant in response_variants(paths):
+        fr = variant.get("fr")
+        if isinstance(fr, dict):
+            teen, adult = fr.get("teen"), fr.get("adult")
+            if isinstance(teen, str) and TEEN_VOUS.search(QUOTED_SPEECH.sub(" ", teen)):
+                word = TEEN_VOUS.search(QUOTED_SPEECH.sub(" ", teen)).group(0)
+                report.add(Problem(paths.show(path), line_of(lines, where + ("fr", "teen")),
+                                   f"{name} : le texte teen: vouvoie (« {word} »)", "le texte teen: tutoie (tu, ton, tes)", check="address"))
+            if isinstance(adult, str) and ADULT_TU.search(QUOTED_SPEECH.sub(" ", adult)):
+                word = ADULT_TU.search(QUOTED_SPEECH.sub(" ", adult)).group(0)
+                report.add(Problem(paths.show(path), line_of(lines, where + ("fr", "adult")),
+                                   f"{name} : le texte adult: tutoie (« {word} »)", "le texte adult: vouvoie (vous, votre, vos)", check="address"))
+        for lang in LANGS:
+            value = variant.get(lang)
+            teen = value.get("teen") if isinstance(value, dict) else None
+            if isinstance(teen, str) and TEEN_ARTICLE.search(teen):
+                report.add(Problem(paths.show(path), line_of(lines, where + (lang, "teen")),
+                                   f"{name} : un numéro d'article de loi dans un texte pour les ados (« {TEEN_ARTICLE.search(teen).group(0)} »)",
+                                   "dites-le simplement (« c'est interdit par la loi ») ; gardez l'article pour le texte adult:", check="address"))
+        french, english = _texts(variant, "fr"), _texts(variant, "en")
+        if french and variant.get("en") is not None and not english:
+            continue  # told by the schema check
+        for audience in ("teen", "adult"):
+            fr_keys = set(PLACEHOLDER_RE.findall(french.get(audience) or ""))
+            en_keys = set(PLACEHOLDER_RE.findall(english.get(audience) or ""))
+            if english and fr_keys != en_keys:
+                missing, extra = sorted(fr_keys - en_keys), sorted(en_keys - fr_keys)
+                detail = "; ".join(x for x in (
+                    f"il manque {', '.join('{' + k + '}' for k in missing)}" if missing else "",
+                    f"en trop {', '.join('{' + k + '}' for k in extra)}" if extra else "") if x)
+                report.add(Problem(paths.show(path), line_of(lines, where + ("en",)),
+                                   f"{name} : le texte anglais ({audience}) n'a pas les mêmes champs à insérer que le français ({detail})",
+                                   "le texte anglais dit la même chose que le français, avec les mêmes {…}", check="translation"))
+                break
 
 
 LANGS = ("fr", "en")
