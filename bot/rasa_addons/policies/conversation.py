@@ -29,26 +29,25 @@ def latest_user_index(tracker: DialogueStateTracker) -> Optional[int]:
     return None
 
 
-def actions_this_turn(tracker: DialogueStateTracker) -> List[str]:
+def _runs_this_turn(tracker: DialogueStateTracker) -> List[ActionExecuted]:
     """The actions run since the user's latest message (Rasa's own bookkeeping left out)."""
     index = latest_user_index(tracker)
     if index is None:
         return []
     return [
-        e.action_name for e in list(tracker.events)[index + 1:]
+        e for e in list(tracker.events)[index + 1:]
         if isinstance(e, ActionExecuted) and e.action_name and e.action_name not in BOOKKEEPING
     ]
+
+
+def actions_this_turn(tracker: DialogueStateTracker) -> List[str]:
+    """The actions run since the user's latest message (Rasa's own bookkeeping left out)."""
+    return [e.action_name for e in _runs_this_turn(tracker)]
 
 
 def policies_this_turn(tracker: DialogueStateTracker) -> List[str]:
     """Which policy predicted each action run since the user's latest message."""
-    index = latest_user_index(tracker)
-    if index is None:
-        return []
-    return [
-        e.policy or "" for e in list(tracker.events)[index + 1:]
-        if isinstance(e, ActionExecuted) and e.action_name and e.action_name not in BOOKKEEPING
-    ]
+    return [e.policy or "" for e in _runs_this_turn(tracker)]
 
 
 def slot_before_turn(tracker: DialogueStateTracker, name: str, default: Any = None) -> Any:
