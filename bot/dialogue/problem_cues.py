@@ -99,8 +99,3 @@ def first_flow(classified: str, normalised: str) -> str:
         return classified
     others = [flow for flow in problems_named(normalised) if flow != classified]
     return others[0] if len(others) == 1 else classified
-
-
-def may_switch(to_flow: str, normalised: str) -> bool:
-    """Mid-flow, the classifier's other problem counts only if the message says what defines it."""
-    return names(normalised, to_flow)

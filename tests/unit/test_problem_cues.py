@@ -2,7 +2,7 @@
 reading of a problem and gate a switch of flow in the middle of a conversation."""
 import pytest
 
-from bot.dialogue.problem_cues import first_flow, may_switch, problems_named
+from bot.dialogue.problem_cues import first_flow, names, problems_named
 from bot.safety.normalize import normalize
 
 
@@ -44,7 +44,7 @@ def test_a_problem_is_named_by_its_defining_words(text, flow):
     ("il menace de publier mes photos si je paie pas", "nonconsensual_sharing"),
 ])
 def test_a_detail_does_not_switch_flows(text, flow):
-    assert not may_switch(flow, n(text))
+    assert not names(n(text), flow)
 
 
 @pytest.mark.parametrize("classified, text, expected", [

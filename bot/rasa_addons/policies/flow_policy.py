@@ -131,7 +131,7 @@ def decide_flow(tracker: DialogueStateTracker, current: Optional[str], answered:
     words = len((tracker.latest_message.text or "").split())
     if answered or confidence < SWITCH_CONFIDENCE or words < SWITCH_MIN_WORDS:
         return current, False, {}  # most likely an answer the classifier read as a problem
-    if not problem_cues.may_switch(flow, normalize(text_of(tracker), sms)):
+    if not problem_cues.names(normalize(text_of(tracker), sms), flow):
         return current, False, {}  # a detail of the problem in hand, not another problem
     return flow, True, implied
 
