@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 EXTRACTOR = "CrisisDetector"
 CRISIS, CHECK = "crisis", "crisis_check"
+# The crisis_type of a crisis read by the classifier alone, with no lexicon cue.
+CLASSIFIER_ONLY = "unknown"
 # Entities only this component may set; any other source is dropped.
 OWNED_ENTITIES = ("crisis_type", "risk_level")
 
@@ -115,7 +117,7 @@ class CrisisDetector(GraphComponent):
             threshold = self.threshold_after_idiom if had_idiom else self.threshold
             signal = lexicon.has_signal(text) if lexicon else True
             if classifier_crisis >= threshold and signal:
-                kind = "unknown"
+                kind = CLASSIFIER_ONLY
 
         if kind is not None:
             self._set_intent(message, CRISIS, ranking)

@@ -26,6 +26,7 @@ from bot.rasa_addons.policies.code_policy import CodePolicy
 from bot.rasa_addons.policies.conversation import actions_this_turn, pending_question
 from bot.dialogue.planner import SAFETY_SLOTS  # an unambiguous "no" to either: not safe right now
 from bot.dialogue.reading import says_not_safe
+from bot.rasa_addons.nlu.crisis_detector import CLASSIFIER_ONLY
 
 CRISIS_ANSWER = "utter_crisis"
 NOT_SAFE_ANSWER = "utter_not_safe"
@@ -36,10 +37,10 @@ MOOD_QUESTION = "wellbeing"  # "comment tu tiens le coup ?"
 
 
 def classifier_only(tracker: DialogueStateTracker) -> bool:
-    """The crisis intent came from the classifier alone (crisis_type "unknown"), no lexicon cue."""
+    """The crisis intent came from the classifier alone, with no lexicon cue."""
     entities = (tracker.latest_message.entities or []) if tracker.latest_message else []
     kinds = [e.get("value") for e in entities if e.get("entity") == "crisis_type"]
-    return bool(kinds) and all(kind == "unknown" for kind in kinds)
+    return bool(kinds) and all(kind == CLASSIFIER_ONLY for kind in kinds)
 
 
 def said_not_safe(tracker: DialogueStateTracker) -> Optional[str]:
