@@ -87,6 +87,14 @@ def helpline_field(snapshot: Snapshot, helpline: str, name: str, lang: str) -> s
     return str(value or "")
 
 
+def service_field(snapshot: Optional[Snapshot], field: str, lang: str) -> str:
+    """content/settings.yml's service.<field> in this language ("3018" if the content has none)."""
+    value = (((snapshot.settings if snapshot else None) or {}).get("service") or {}).get(field) or ""
+    if isinstance(value, dict):
+        value = value.get(lang) or value.get(DEFAULT_LANGUAGE) or ""
+    return str(value) or "3018"
+
+
 def fill(text: str, snapshot: Snapshot, slots: Mapping[str, Any], lang: str) -> str:
     def replace(match: "re.Match[str]") -> str:
         key = match.group(1)
@@ -95,10 +103,7 @@ def fill(text: str, snapshot: Snapshot, slots: Mapping[str, Any], lang: str) -> 
         if key in RUNTIME_FIELDS:
             return str(slots.get(key) if slots.get(key) is not None else "")
         if key in SERVICE_FIELDS:
-            value = ((snapshot.settings or {}).get("service") or {}).get(key.split(".")[1]) or ""
-            if isinstance(value, dict):
-                value = value.get(lang) or value.get(DEFAULT_LANGUAGE) or ""
-            return str(value) or "3018"
+            return service_field(snapshot, key.split(".")[1], lang)
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "helpline":
             return helpline_field(snapshot, parts[1], parts[2], lang)

@@ -33,6 +33,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.content_store import shared_store
+from bot.content_store.model import DEFAULT_LANGUAGE
+from bot.content_store.render import service_field
 from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_syntax
 from bot.rasa_addons.channels.limits import apply_server_limits, bounded_text, is_crisis, shared_limits
 from bot.rasa_addons.channels.platform_http import DeliveryFailed, PlatformClient
@@ -41,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 ID_SECRET_ENV = "CHANNEL_ID_SECRET"
 HASH_CHARS = 32
-SERVICE_NAME = "3018"  # the service's one name (content/settings.yml, service.name)
 WINDOW_SECONDS = 24 * 3600
 NO_IMAGES_RESPONSE = "utter_dont_send_images"
 NO_IMAGES_FALLBACK = {
@@ -158,12 +160,11 @@ def split_text(text: str, limit: int) -> List[str]:
 
 def counsellor_label(message: Dict[str, Any]) -> Optional[str]:
     sender = message.get("sender")
-    if sender == "counsellor":
-        author = " ".join(str(message.get("author") or "").split())[:40]
-        return f"{author} ({SERVICE_NAME}) :" if author else f"{SERVICE_NAME} :"
-    if sender == "system":
-        return f"{SERVICE_NAME} :"
-    return None
+    if sender not in ("counsellor", "system"):
+        return None
+    service = service_field(shared_store().snapshot(), "name", DEFAULT_LANGUAGE)  # content/settings.yml
+    author = " ".join(str(message.get("author") or "").split())[:40] if sender == "counsellor" else ""
+    return f"{author} ({service}) :" if author else f"{service} :"
 
 
 def message_text(message: Dict[str, Any]) -> str:
