@@ -39,6 +39,7 @@ SKIPPED = "skipped_slots"
 WELLBEING_SUPPORT = "utter_wellbeing_support"
 GLAD_SAFE = "utter_glad_safe"
 SAFETY_CLARIFY = "utter_safety_clarify"
+CRISIS_CLARIFY = "utter_crisis_clarify"  # a crisis read by the classifier alone: ask, with the numbers
 RECAP = "utter_recap"
 OFFER_HUMAN = "utter_offer_human"
 ANYTHING_ELSE = "utter_anything_else"

@@ -99,6 +99,23 @@ def says_not_safe(text: str, intent: Optional[str], sms: Optional[Mapping[str, s
     return read_answer(text or "", sms).not_safe
 
 
+SKIP_WORDS = ("passe", "je passe", "skip", "pass", "next")  # "skip" is not "I don't know"
+
+
+def confirms_crisis(text: str, intent: Optional[str], sms: Optional[Mapping[str, str]] = None) -> bool:
+    """The answer to "are you thinking of suicide, or is someone putting you in danger?"
+    (utter_crisis_clarify): a yes, its button, or an unsure "jsp" (worth a person at once).
+    "ok" acknowledges the numbers; "non ..." and other content go back to the conversation."""
+    if is_button(text):
+        return intent == "affirm"
+    answer = read_answer(text or "", sms)
+    bare_text = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
+    if answer.yes_no == "yes":
+        return not is_acknowledgement(bare_text)
+    unsure = answer.yes_no == "unknown" and answer.bare and bare_text not in SKIP_WORDS
+    return unsure or answer.unsure_safe
+
+
 def read_reply(
     pending: Optional[str],
     text: str,

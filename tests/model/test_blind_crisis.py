@@ -4,8 +4,16 @@
   Measured on 2026-11-29: recall 0.667 with 12 false alarms before the dialogue work,
   0.762 (64/84) with 10 after it. Since the second set exists it is a DEVELOPMENT set:
   its misses were read and the lexicon extended from them, so its figure is a fit.
-- `crisis_messages_2.yml` (82 crises, 84 look-alikes): HELD OUT, committed before the
-  change it measures and never read (only these counts are printed).
+- `crisis_messages_2.yml` (82 crises, 84 look-alikes): held out, committed before the
+  change it measured and never read (only these counts are printed).
+- `crisis_messages_3.yml` (80 crises, 78 look-alikes): HELD OUT, by new writers from the same
+  brief, committed (8473781) before the change it measures; counts only.
+
+Since 2026-11-29 (third session) a crisis read by the classifier alone, with no lexicon cue,
+gets a short clarifying question carrying 3114 and 17/112 instead of the emergency answer
+(docs/dialogue-design.md). "recall" below is still "a number in the same turn" (emergency
+answer or clarifying question) and "false alarms" still counts both on harmless messages,
+so these floors mean what they meant before; the figures print both parts.
 
 The targets are every crisis caught and no false alarm; the floors hold today's level so
 that a regression fails. Raise them when the net improves, never lower them.
@@ -16,7 +24,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.model.blind_crisis import BLIND, BLIND_2, evaluate
+from tests.model.blind_crisis import BLIND, BLIND_2, BLIND_3, evaluate
 
 
 class Bar(NamedTuple):
@@ -41,4 +49,4 @@ def test_blind_crisis_set_holds_its_level(agent, name: str) -> None:
         print(f"{name}: {line}")
     assert figures.recall >= bar.recall, figures.lines()[0]
     assert figures.right_number >= bar.right_number, figures.lines()[0]
-    assert figures.false_alarms <= bar.false_alarms, figures.lines()[1]
+    assert figures.alarms <= bar.false_alarms, figures.lines()[1]

@@ -75,3 +75,48 @@ def test_emergency_answers_set_risk_critical_with_the_reason() -> None:
     events = critical_events(tracker("crisis"), "utter_crisis")
     assert {(e.key, str(e.value)) for e in events} == {("risk_level", "critical"), ("risk_reasons", "['crisis']")}
     assert critical_events(tracker("crisis_check"), "utter_ask_safe_at_home") == []
+
+
+def classifier_only(asked: Optional[str] = None, text: str = "she's scared of retaliation", after_user=None) -> DialogueStateTracker:
+    """A crisis read by the classifier alone: intent crisis, crisis_type "unknown", no lexicon cue."""
+    events = [ActionExecuted(asked)] if asked else []
+    events += [ActionExecuted(ACTION_LISTEN_NAME),
+               UserUttered(text, {"name": "crisis", "confidence": 1.0},
+                           [{"entity": "crisis_type", "value": "unknown", "start": 0, "end": len(text)}])]
+    return DialogueStateTracker.from_events("t", events + (after_user or []))
+
+
+def test_the_classifier_alone_gets_one_clarifying_question_with_the_numbers_not_the_emergency_answer() -> None:
+    t = classifier_only(asked="utter_ask_age")
+    assert next_crisis_action(t) == "utter_crisis_clarify"
+    assert critical_events(t, "utter_crisis_clarify") == []  # a question: risk is not raised by it
+    assert next_crisis_action(classifier_only(after_user=[ActionExecuted("utter_crisis_clarify")])) == ACTION_LISTEN_NAME
+    # a form that was running ends before the question, as before the check-in
+    events = [ActiveLoop("sextortion_form"), ActionExecuted(ACTION_LISTEN_NAME),
+              UserUttered("…", {"name": "crisis", "confidence": 1.0}, [{"entity": "crisis_type", "value": "unknown"}])]
+    assert next_crisis_action(DialogueStateTracker.from_events("t", events)) == ACTION_DEACTIVATE_LOOP_NAME
+    # a lexicon cue stays the emergency answer at once
+    cue = DialogueStateTracker.from_events("t", [ActionExecuted(ACTION_LISTEN_NAME), UserUttered(
+        "je veux mourir", {"name": "crisis", "confidence": 1.0}, [{"entity": "crisis_type", "value": "suicide"}])])
+    assert next_crisis_action(cue) == "utter_crisis"
+
+
+def test_yes_or_unsure_to_the_clarifying_question_is_the_emergency_answer_and_no_goes_back() -> None:
+    for text, intent in (("oui", "affirm"), ("ouais un peu", "affirm"), ("yes", "affirm"), ("jsp", "nlu_fallback"),
+                         ("/affirm", "affirm"), ("bof", "nlu_fallback")):
+        t = tracker(intent, text=text, asked="utter_crisis_clarify")
+        assert next_crisis_action(t) == "utter_crisis", text
+        assert ("risk_level", "critical") in [(e.key, e.value) for e in critical_events(t, "utter_crisis")]
+    for text, intent in (("non", "deny"), ("non c'est pas ça, je veux juste signaler", "deny"), ("/deny", "deny"),
+                         ("ok", "affirm"), ("ok merci", "thanks"), ("passe", "skip")):
+        assert next_crisis_action(tracker(intent, text=text, asked="utter_crisis_clarify")) is None, text
+    # a second alarming message right after the question: the emergency answer, even from the classifier alone
+    assert next_crisis_action(classifier_only(asked="utter_crisis_clarify")) == "utter_crisis"
+
+
+def test_with_a_counsellor_the_classifier_alone_alerts_them_as_a_crisis() -> None:
+    t = classifier_only()
+    assert next_crisis_action(t, human_mode=True) == ACTION_LISTEN_NAME
+    events = critical_events(t, ACTION_LISTEN_NAME, human_mode=True)
+    assert ("risk_level", "critical") in [(e.key, e.value) for e in events]
+    assert ("risk_reasons", ["crisis"]) in [(e.key, e.value) for e in events]

@@ -23,9 +23,9 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_addons.policies.code_policy import CodePolicy
-from bot.rasa_addons.policies.conversation import actions_this_turn, pending_question
-from bot.dialogue.planner import SAFETY_SLOTS  # an unambiguous "no" to either: not safe right now
-from bot.dialogue.reading import says_not_safe
+from bot.rasa_addons.policies.conversation import actions_this_turn, last_bot_action_before_turn, pending_question
+from bot.dialogue.planner import CRISIS_CLARIFY, SAFETY_SLOTS  # an unambiguous "no" to either: not safe right now
+from bot.dialogue.reading import confirms_crisis, says_not_safe
 from bot.rasa_addons.nlu.crisis_detector import CLASSIFIER_ONLY
 
 CRISIS_ANSWER = "utter_crisis"
@@ -59,15 +59,23 @@ def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
     if tracker.latest_message is None:
         return None
     intent = (tracker.latest_message.intent or {}).get("name")
+    asked_clarify = last_bot_action_before_turn(tracker) == CRISIS_CLARIFY
     if intent == "crisis":
-        if classifier_only(tracker) and pending_question(tracker) == MOOD_QUESTION:
-            # "mal, j'ai peur" answering "comment tu tiens le coup ?": fear and distress, no
-            # danger cue. The flow answers a low mood with a direct question about suicide and
-            # the 3114 (utter_wellbeing_support), not with 17/112. A lexicon cue stays a crisis.
-            return None
+        if classifier_only(tracker) and not asked_clarify:
+            if pending_question(tracker) == MOOD_QUESTION:
+                # "mal, j'ai peur" answering "comment tu tiens le coup ?": fear and distress, no
+                # danger cue. The flow answers a low mood with a direct question about suicide and
+                # the 3114 (utter_wellbeing_support), not with 17/112.
+                return None
+            # The classifier alone, no danger cue from the lexicon: truly unsure. One short
+            # question, carrying the numbers, instead of "call 112 now" to "she's scared of
+            # retaliation". A lexicon cue, or a second alarming message, stays a crisis.
+            return "clarify"
         return "crisis"
     if intent == "crisis_check":
         return "check_in"
+    if asked_clarify and confirms_crisis(tracker.latest_message.text or "", intent):
+        return "crisis"
     if said_not_safe(tracker):
         return "not_safe"
     return None
@@ -79,6 +87,8 @@ def next_crisis_action(tracker: DialogueStateTracker, human_mode: bool = False) 
     crisis            -> utter_crisis, end any form, open a case for a counsellor, listen
     said "not safe"   -> utter_not_safe, end any form, open a case, listen
     crisis_check      -> end any form, the check-in question (119), listen
+    classifier only   -> end any form, the clarifying question (3114, 17/112), listen;
+                         "oui" / "jsp" to it -> the crisis answer, as above
     in human mode     -> listen (the counsellor is alerted through risk_level)
     """
     if tracker.latest_message is None:
@@ -91,11 +101,15 @@ def next_crisis_action(tracker: DialogueStateTracker, human_mode: bool = False) 
     if reason is None:
         return None
     # The form that was running ends: after the emergency answer, or before the check-in.
-    core = [CHECK_IN] if reason == "check_in" else [CRISIS_ANSWER if reason == "crisis" else NOT_SAFE_ANSWER, REQUEST_HUMAN]
+    questions = {"check_in": CHECK_IN, "clarify": CRISIS_CLARIFY}
+    if reason in questions:
+        core = [questions[reason]]
+    else:
+        core = [CRISIS_ANSWER if reason == "crisis" else NOT_SAFE_ANSWER, REQUEST_HUMAN]
     done_core = [a for a in done if a != ACTION_DEACTIVATE_LOOP_NAME]
     if done_core != core[: len(done_core)]:
         return None  # another policy took this turn (never after the net's own first action)
-    if loop and (reason == "check_in" or done_core):
+    if loop and (reason in questions or done_core):
         return ACTION_DEACTIVATE_LOOP_NAME
     return core[len(done_core)] if len(done_core) < len(core) else ACTION_LISTEN_NAME
 
@@ -107,8 +121,9 @@ def critical_events(tracker: DialogueStateTracker, action: str, human_mode: bool
         reason = crisis_reason(tracker) if action == ACTION_LISTEN_NAME else None
     else:
         reason = {CRISIS_ANSWER: "crisis", NOT_SAFE_ANSWER: "not_safe"}.get(action)
-    if reason is None or (reason == "check_in" and not human_mode):
-        return []  # the check-in is a question; with a counsellor, it alerts them
+    if reason is None or (reason in ("check_in", "clarify") and not human_mode):
+        return []  # the check-in and the clarifying question are questions; with a counsellor, they alert them
+    reason = "crisis" if reason == "clarify" else reason  # with a counsellor: alert them, as for any crisis
     reasons = [r for r in (tracker.get_slot("risk_reasons") or []) if r != reason] + [reason]
     events = [SlotSet("risk_level", "critical"), SlotSet("risk_reasons", reasons)]
     unsafe = said_not_safe(tracker)
