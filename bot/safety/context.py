@@ -290,6 +290,38 @@ SCHOOL_CUES = [
     r"\b(?:classmates?|class group|class chat|school group|school chat)\b",
 ]
 
+# --- an adult of the child's home behind the approach (grooming) -------------------------
+# The mother's partner, a stepfather, an uncle... who sends the child strange messages or
+# asks for photos, or "he lives with us": abuse at home, whatever the app (119). The adult
+# must be the one acting, with a sexual or strange request: "j'en ai parlé au copain de ma
+# mère" is a trusted adult. Fathers are left out: a father helping ("mon père veut voir les
+# photos pour porter plainte") is far more common here than one abusing, which the crisis
+# lexicon's abuse patterns and the check-in cover.
+_HOUSEHOLD_FR = (
+    r"(?:(?:le |l )?(?:copain|mec|compagnon|cheri|petit ami|conjoint|mari|amoureux) de (?:ma mere|maman|ma mere)"
+    r"|mon (?:beau pere|beaupere|oncle|parrain|demi frere|tonton)|le mari de ma (?:tante|soeur))"
+)
+_HOUSEHOLD_EN = (
+    r"(?:my )?(?:step ?dad|step ?father|mom s boyfriend|moms boyfriend|mum s boyfriend|mums boyfriend|"
+    r"mother s boyfriend|mom s partner|mum s partner|uncle|step brother)"
+)
+_ACTS_FR = (
+    r"(?:m ?envoie|m ?a envoye|m ?ecrit|m ?a ecrit|me demande|m ?a demande|me parle|me touche|m ?a touche"
+    r"|me prend en photo|me filme)"
+)
+_ACTS_EN = r"(?:sends|sent|keeps sending|texts|texted|keeps texting|messages|asks|asked|keeps asking|touches|touched|films|filmed|dms)"
+_SEXUAL_OR_STRANGE = (
+    r"(?:photos?|nudes?|snaps?|videos?|sous vetements|culotte|nue?s?|sein|seins|messages? bizarres?|trucs? bizarres?|trucs? chelou|"
+    r"messages? chelou|sa preferee|son prefere|notre secret|un secret|pics?|pictures?|underwear|naked|weird (?:stuff|messages?|things)|"
+    r"creepy|secret)"
+)
+HOUSEHOLD_ADULT_CUES = [
+    rf"\b{_HOUSEHOLD_FR} (?:\w+ ){{0,2}}{_ACTS_FR}\b(?: \w+){{0,6}} {_SEXUAL_OR_STRANGE}\b",
+    rf"\b{_HOUSEHOLD_EN} (?:\w+ ){{0,2}}{_ACTS_EN}\b(?: \w+){{0,6}} {_SEXUAL_OR_STRANGE}\b",
+    r"\b(?:il|elle) (?:vit|habite|dort) (?:avec nous|chez nous|a la maison|avec ma mere|avec maman)\b",
+    r"\b(?:he|she) (?:lives|is living|stays) (?:with us|at our house|in our house|with my mom|with my mum)\b",
+]
+
 # --- language -----------------------------------------------------------------------
 FRENCH_WORDS = set(
     "je j tu il elle nous vous ils elles le la les un une des du et est c pas ne que qui mon ma mes ton ta tes son sa ses "
@@ -477,6 +509,10 @@ def read_impersonation(normalised: str) -> Optional[str]:
     return "yes" if _affirmed(IMPERSONATION_CUES, normalised) else None
 
 
+def read_household_adult(normalised: str) -> Optional[str]:
+    return "yes" if _affirmed(HOUSEHOLD_ADULT_CUES, normalised) else None
+
+
 def read_school(normalised: str) -> Optional[str]:
     return "yes" if _affirmed(SCHOOL_CUES, _without(_GRADE_STATEMENT, normalised)) else None
 
@@ -489,6 +525,7 @@ FLAG_READERS = {
     "can_login": read_can_login,
     "impersonation": read_impersonation,
     "school_involved": read_school,
+    "household_adult": read_household_adult,
 }
 
 

@@ -27,7 +27,8 @@ def _age(value: Any) -> Optional[float]:
 def reasons_from(slots: Mapping[str, Any], intents_seen: Iterable[str] = ()) -> List[str]:
     reasons: List[str] = []
     intents = set(intents_seen)
-    if slots.get("crisis_type") or "crisis" in intents:
+    # "unknown" is the classifier's alone, asked about rather than answered (crisis_detector.CLASSIFIER_ONLY)
+    if slots.get("crisis_type") not in (None, "unknown") or "crisis" in intents:
         reasons.append("crisis")
     if slots.get("safe_now") == "no" or slots.get("safe_at_home") == "no":
         reasons.append("not_safe")

@@ -353,3 +353,29 @@ def test_first_message_with_many_facts() -> None:
 ])
 def test_a_first_message_made_of_everyday_words_gets_its_language(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+def test_an_adult_of_the_home_acting_is_read_and_a_helping_one_is_not() -> None:
+    from bot.safety.context import read_context
+
+    acting = [
+        "le copain de ma mere menvoie des messages bizarres sur snap le soir",
+        "mon beau-père m'envoie des trucs chelou la nuit",
+        "mon oncle me demande des photos de moi en sous vetements",
+        "il vit avec nous et ma mere me croira jamais",
+        "my mom's boyfriend keeps texting me weird stuff",
+        "my stepdad asked me for pics",
+        "he lives with us",
+    ]
+    helping = [
+        "j'en ai parlé au copain de ma mère",
+        "mon père veut voir les photos pour porter plainte",
+        "mon pere me demande ce qui se passe",
+        "mon beau pere m'a demandé de lui montrer les messages",
+        "my dad wants to see the photos",
+        "c'est mon beau-père qui m'aide",
+    ]
+    for text in acting:
+        assert read_context(text, {}).get("household_adult") == "yes", text
+    for text in helping:
+        assert "household_adult" not in read_context(text, {}), text

@@ -120,3 +120,27 @@ def test_with_a_counsellor_the_classifier_alone_alerts_them_as_a_crisis() -> Non
     events = critical_events(t, ACTION_LISTEN_NAME, human_mode=True)
     assert ("risk_level", "critical") in [(e.key, e.value) for e in events]
     assert ("risk_reasons", ["crisis"]) in [(e.key, e.value) for e in events]
+
+
+def grooming_message(text: str, household: bool, flow: Optional[str] = "grooming", intent: str = "grooming",
+                     reasons: Optional[List[str]] = None) -> DialogueStateTracker:
+    entities = [{"entity": "household_adult", "value": "yes"}] if household else []
+    events = [SlotSet("flow", flow)] if flow else []
+    if reasons:
+        events.append(SlotSet("risk_reasons", reasons))
+    events += [ActionExecuted(ACTION_LISTEN_NAME), UserUttered(text, {"name": intent, "confidence": 1.0}, entities)]
+    return DialogueStateTracker.from_events("t", events)
+
+
+def test_an_adult_of_the_childs_home_approaching_them_is_abuse_at_home_with_the_119_once() -> None:
+    t = grooming_message("le copain de ma mere m'envoie des messages bizarres", household=True, flow=None)
+    assert next_crisis_action(t) == "utter_crisis"
+    events = {(e.key, str(e.value)) for e in critical_events(t, "utter_crisis")}
+    assert ("crisis_type", "abuse") in events and ("risk_level", "critical") in events
+    assert next_crisis_action(grooming_message("il vit avec nous", household=True, intent="inform")) == "utter_crisis"
+    # once: the answer is not repeated when the person says it again
+    assert next_crisis_action(grooming_message("il vit avec nous", household=True, intent="inform",
+                                               reasons=["abuse_at_home"])) is None
+    # the same words outside a grooming conversation, or a grooming message without them: no alarm here
+    assert next_crisis_action(grooming_message("il vit avec nous", household=True, flow="cyberbullying", intent="inform")) is None
+    assert next_crisis_action(grooming_message("un adulte sur discord me demande des photos", household=False)) is None

@@ -20,3 +20,12 @@ def test_reasons_are_kept_and_level_never_goes_down() -> None:
     assert level == "high"
     level, reasons = assess({"flow": "sextortion", "age": 13, "paid": "yes", "posted": "yes"})
     assert {"under_15", "already_paid", "already_posted"} <= set(reasons)
+
+
+def test_a_crisis_read_by_the_classifier_alone_is_not_critical_until_confirmed() -> None:
+    from bot.safety.risk import assess
+
+    level, reasons = assess({"crisis_type": "unknown", "flow": "cyberbullying", "age": 16})
+    assert level != "critical" and "crisis" not in reasons
+    level, _ = assess({"crisis_type": "suicide", "flow": "cyberbullying", "age": 16})
+    assert level == "critical"

@@ -15,6 +15,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, Sessi
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.dialogue.planner import SAFETY_CLARIFY, SAFETY_SLOTS, question_of
+from bot.rasa_addons.nlu.crisis_detector import CLASSIFIER_ONLY
 
 # Actions Rasa runs by itself around a user message: not part of the bot's answer.
 BOOKKEEPING = {ACTION_LISTEN_NAME, "action_extract_slots", "action_session_start"}
@@ -139,9 +140,18 @@ def flow_history(tracker: DialogueStateTracker, flow: Optional[str]) -> FlowHist
 
 
 def intents_seen(tracker: DialogueStateTracker) -> List[str]:
+    """The intents of the user's messages, for the risk rules. A crisis read by the classifier
+    alone got a clarifying question, not the emergency answer: it is not a crisis until the
+    person confirms it (the CrisisPolicy then records the reason itself)."""
     return [
-        (e.intent or {}).get("name") for e in tracker.events if isinstance(e, UserUttered) and e.intent
+        (e.intent or {}).get("name") for e in tracker.events
+        if isinstance(e, UserUttered) and e.intent and not _unconfirmed_crisis(e)
     ]
+
+
+def _unconfirmed_crisis(event: UserUttered) -> bool:
+    kinds = [x.get("value") for x in event.entities or [] if x.get("entity") == "crisis_type"]
+    return (event.intent or {}).get("name") == "crisis" and bool(kinds) and all(k == CLASSIFIER_ONLY for k in kinds)
 
 
 def message_entities(tracker: DialogueStateTracker, names: Any) -> Dict[str, Any]:

@@ -54,6 +54,21 @@ def said_not_safe(tracker: DialogueStateTracker) -> Optional[str]:
     return pending if says_not_safe(tracker.latest_message.text or "", intent) else None
 
 
+HOUSEHOLD = "abuse_at_home"  # the risk reason, and the crisis_type its answer takes (119)
+
+
+def household_abuse(tracker: DialogueStateTracker) -> bool:
+    """An adult of the child's home is the one approaching them, said in a grooming
+    conversation (this message names them: bot/safety/context.py HOUSEHOLD_ADULT_CUES).
+    Abuse at home: the emergency answer with the 119, once."""
+    message = tracker.latest_message
+    if message is None or HOUSEHOLD in (tracker.get_slot("risk_reasons") or []):
+        return False
+    named = any(e.get("entity") == "household_adult" and e.get("value") == "yes" for e in message.entities or [])
+    grooming = (message.intent or {}).get("name") == "grooming" or tracker.get_slot("flow") == "grooming"
+    return named and grooming
+
+
 def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
     """Why the latest user message is an emergency: "crisis", "not_safe", "check_in" or None."""
     if tracker.latest_message is None:
@@ -76,6 +91,8 @@ def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
         return "check_in"
     if asked_clarify and confirms_crisis(tracker.latest_message.text or "", intent):
         return "crisis"
+    if household_abuse(tracker):
+        return HOUSEHOLD
     if said_not_safe(tracker):
         return "not_safe"
     return None
@@ -87,6 +104,7 @@ def next_crisis_action(tracker: DialogueStateTracker, human_mode: bool = False) 
     crisis            -> utter_crisis, end any form, open a case for a counsellor, listen
     said "not safe"   -> utter_not_safe, end any form, open a case, listen
     crisis_check      -> end any form, the check-in question (119), listen
+    an adult of the child's home approaching them (grooming) -> utter_crisis (abuse: 119), as crisis
     classifier only   -> end any form, the clarifying question (3114, 17/112), listen;
                          "oui" / "jsp" to it -> the crisis answer, as above
     in human mode     -> listen (the counsellor is alerted through risk_level)
@@ -105,7 +123,7 @@ def next_crisis_action(tracker: DialogueStateTracker, human_mode: bool = False) 
     if reason in questions:
         core = [questions[reason]]
     else:
-        core = [CRISIS_ANSWER if reason == "crisis" else NOT_SAFE_ANSWER, REQUEST_HUMAN]
+        core = [NOT_SAFE_ANSWER if reason == "not_safe" else CRISIS_ANSWER, REQUEST_HUMAN]
     done_core = [a for a in done if a != ACTION_DEACTIVATE_LOOP_NAME]
     if done_core != core[: len(done_core)]:
         return None  # another policy took this turn (never after the net's own first action)
@@ -121,11 +139,15 @@ def critical_events(tracker: DialogueStateTracker, action: str, human_mode: bool
         reason = crisis_reason(tracker) if action == ACTION_LISTEN_NAME else None
     else:
         reason = {CRISIS_ANSWER: "crisis", NOT_SAFE_ANSWER: "not_safe"}.get(action)
+        if action == CRISIS_ANSWER and crisis_reason(tracker) == HOUSEHOLD:
+            reason = HOUSEHOLD
     if reason is None or (reason in ("check_in", "clarify") and not human_mode):
         return []  # the check-in and the clarifying question are questions; with a counsellor, they alert them
     reason = "crisis" if reason == "clarify" else reason  # with a counsellor: alert them, as for any crisis
     reasons = [r for r in (tracker.get_slot("risk_reasons") or []) if r != reason] + [reason]
     events = [SlotSet("risk_level", "critical"), SlotSet("risk_reasons", reasons)]
+    if reason == HOUSEHOLD:
+        events.append(SlotSet("crisis_type", "abuse"))  # the answer's 119 variant
     unsafe = said_not_safe(tracker)
     if unsafe:
         events.append(SlotSet(unsafe, "no"))
