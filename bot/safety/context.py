@@ -151,6 +151,10 @@ POSTED_CUES = [
     r"\b(?:is|are) already (?:online|out there|going around|posted|shared)\b",  # "the video is already online"
     r"\b(?:they|he|she) (?:already )?(?:posted|shared|leaked|published) (?:a|an|one|some|two|the|my|her|his) \w+",
     r"\b(?:ils|elles|il|elle) ont (?:deja )?(?:poste|publie|partage|diffuse|balance)\b",  # "ils ont deja publie une photo"
+    # Passive: "elle a été postée hier", "la photo a deja ete publiee sur un compte", "it's been posted".
+    r"(?<!\bn )(?<!\brien )\b(?:a|ont) (?:deja )?ete (?:postee?s?|publiee?s?|partagee?s?|diffusee?s?|mise? en ligne)\b",
+    r"(?<!\bnothing )(?<!\bnot )\b(?:has|have|s) (?:already )?been (?:posted|shared|leaked|published|put online)\b",
+    r"\b(?:is|are) (?:already )?up (?:on|online)\b",  # "the video is already up on some account"
 ]
 _PUBLISHED_FR = r"(?:postee?s?|publiee?s?|partagee?s?|diffusee?s?|balancee?s?|envoyee?s? a (?:qui que ce soit|personne|quelqu un)|mise? en ligne|en ligne)"
 POSTED_NO_CUES = [
@@ -159,6 +163,8 @@ POSTED_NO_CUES = [
     r"\b(?:hasn t|hasnt|has not|haven t|havent|have not|didn t|didnt|did not|never|not|nothing s|nothing has|nothing s been|nothing) "
     r"(?:yet |actually |even |been |yet been )?(?:posted|shared|leaked|published|post|share|leak|publish|put (?:it |them )?online)\b",
     r"\b(?:it s|its|it is|they re|they are) not (?:yet )?(?:online|out there|posted)\b",
+    r"\brien (?:n )?(?:est|a ete) (?:encore )?(?:en ligne|poste|publie|sorti)\b",  # "pour l'instant rien n'est en ligne"
+    r"\bnothing (?:is|s) (?:online|up|out)\b",  # "nothing is online yet"
 ]
 
 # --- a deadline set by the blackmailer -------------------------------------------
@@ -218,6 +224,9 @@ _WANTS = r"(?:veux|veut|voudrais|voudrait|aimerait|aimerais|propose|proposer|dem
 MEETING_CUES = [
     r"\bse (?:voir|voie|voit|voient|rencontrer|rencontre|retrouver|retrouve|capter|capte)\b",  # "veut qu'on se voie"
     rf"(?<!\bje ){_WANTS} (?:\w+ )?(?:de |a )?(?:me|te) (?:voir|rencontrer|retrouver|capter)\b",  # "il veut me voir", not "je veux..."
+    # A parent about the child: "il veut la voir samedi", "elle veut le rencontrer" (the adult wants to see them).
+    rf"\b(?:il|elle|ils) (?:\w+ )?{_WANTS} (?:de |a )?(?:le|la|les) (?:voir|rencontrer|retrouver)\b",
+    r"\b(?:he|she|they) (?:wants?|asked|keeps asking|is asking|suggested|offered) (?:to )?(?:see|meet) (?:him|her|them)\b",
     r"\b(?:me|te|le|la|nous) (?:rencontrer|retrouver|rejoindre)\b",  # "il m'a proposé de le rejoindre au parc"
     # A parent: "il veut rencontrer ma fille", "il veut voir mon fils en vrai".
     rf"(?<!\bje ){_WANTS} (?:\w+ )?(?:de |a )?(?:voir|rencontrer|retrouver) (?:mon|ma|mes|notre|nos) (?:\w+ )?{_CHILD}\b",

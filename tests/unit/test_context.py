@@ -379,3 +379,20 @@ def test_an_adult_of_the_home_acting_is_read_and_a_helping_one_is_not() -> None:
         assert read_context(text, {}).get("household_adult") == "yes", text
     for text in helping:
         assert "household_adult" not in read_context(text, {}), text
+
+
+def test_passive_publishing_a_parents_meeting_and_nothing_online_yet() -> None:
+    from bot.safety.context import read_context
+
+    for text, key, value in [
+        ("oui elle a été postée hier", "posted", "yes"),
+        ("la photo a deja ete publiee sur un compte", "posted", "yes"),
+        ("the video is already up on some account", "posted", "yes"),
+        ("pour l'instant rien n'est en ligne", "posted", "no"),
+        ("nothing is online yet", "posted", "no"),
+        ("rien n'a été publié", "posted", "no"),
+        ("il veut la voir samedi", "meeting_proposed", "yes"),
+        ("he wants to see her on saturday", "meeting_proposed", "yes"),
+    ]:
+        assert read_context(text, {}).get(key) == value, text
+    assert "meeting_proposed" not in read_context("je veux la voir", {})
