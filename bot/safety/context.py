@@ -320,7 +320,7 @@ _ACTS_FR = (
 )
 _ACTS_EN = r"(?:sends|sent|keeps sending|texts|texted|keeps texting|messages|asks|asked|keeps asking|touches|touched|films|filmed|dms)"
 _SEXUAL_OR_STRANGE = (
-    r"(?:photos?|nudes?|snaps?|videos?|sous vetements|culotte|nue?s?|sein|seins|messages? bizarres?|trucs? bizarres?|trucs? chelou|"
+    r"(?:photos?|selfies?|pyjama|nudes?|snaps?|videos?|sous vetements|culotte|nue?s?|sein|seins|trucs? genants?|trucs? sexuels?|messages? bizarres?|trucs? bizarres?|trucs? chelou|"
     r"messages? chelou|sa preferee|son prefere|notre secret|un secret|pics?|pictures?|underwear|naked|weird (?:stuff|messages?|things)|"
     r"creepy|secret)"
 )

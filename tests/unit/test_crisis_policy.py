@@ -137,6 +137,10 @@ def test_an_adult_of_the_childs_home_approaching_them_is_abuse_at_home_with_the_
     assert next_crisis_action(t) == "utter_crisis"
     events = {(e.key, str(e.value)) for e in critical_events(t, "utter_crisis")}
     assert ("crisis_type", "abuse") in events and ("risk_level", "critical") in events
+    # the answer's own reason does not cut the sequence short: then a counsellor, then listen
+    t.update(ActionExecuted("utter_crisis"))
+    t.update(SlotSet("risk_reasons", ["abuse_at_home"]))
+    assert next_crisis_action(t) == "action_request_human"
     assert next_crisis_action(grooming_message("il vit avec nous", household=True, intent="inform")) == "utter_crisis"
     # once: the answer is not repeated when the person says it again
     assert next_crisis_action(grooming_message("il vit avec nous", household=True, intent="inform",
@@ -144,3 +148,9 @@ def test_an_adult_of_the_childs_home_approaching_them_is_abuse_at_home_with_the_
     # the same words outside a grooming conversation, or a grooming message without them: no alarm here
     assert next_crisis_action(grooming_message("il vit avec nous", household=True, flow="cyberbullying", intent="inform")) is None
     assert next_crisis_action(grooming_message("un adulte sur discord me demande des photos", household=False)) is None
+
+
+def test_after_an_emergency_answer_the_classifier_alone_is_enough() -> None:
+    t = classifier_only(text="je suis cachée dans les toilettes")
+    t.update(SlotSet("risk_level", "critical"))
+    assert next_crisis_action(t) == "utter_crisis"

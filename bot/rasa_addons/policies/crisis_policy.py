@@ -62,7 +62,8 @@ def household_abuse(tracker: DialogueStateTracker) -> bool:
     conversation (this message names them: bot/safety/context.py HOUSEHOLD_ADULT_CUES).
     Abuse at home: the emergency answer with the 119, once."""
     message = tracker.latest_message
-    if message is None or HOUSEHOLD in (tracker.get_slot("risk_reasons") or []):
+    answered = HOUSEHOLD in (tracker.get_slot("risk_reasons") or []) and CRISIS_ANSWER not in actions_this_turn(tracker)
+    if message is None or answered:  # answered in an earlier turn (this turn's answer set the reason)
         return False
     named = any(e.get("entity") == "household_adult" and e.get("value") == "yes" for e in message.entities or [])
     grooming = (message.intent or {}).get("name") == "grooming" or tracker.get_slot("flow") == "grooming"
@@ -76,7 +77,10 @@ def crisis_reason(tracker: DialogueStateTracker) -> Optional[str]:
     intent = (tracker.latest_message.intent or {}).get("name")
     asked_clarify = last_bot_action_before_turn(tracker) == CRISIS_CLARIFY
     if intent == "crisis":
-        if classifier_only(tracker) and not asked_clarify:
+        # After an emergency answer in this conversation (risk critical), danger is established:
+        # "je suis cachée dans les toilettes" then is the emergency, not a question.
+        unsure = classifier_only(tracker) and not asked_clarify and tracker.get_slot("risk_level") != "critical"
+        if unsure:
             if pending_question(tracker) == MOOD_QUESTION:
                 # "mal, j'ai peur" answering "comment tu tiens le coup ?": fear and distress, no
                 # danger cue. The flow answers a low mood with a direct question about suicide and
