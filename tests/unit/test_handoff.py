@@ -70,16 +70,21 @@ def test_messages_reach_the_desk_only_while_a_person_has_the_conversation(regist
     assert registry.case_open("c1") and not registry.in_human_mode("c1")
     answered = broker.translate({"sender_id": "c1", "event": "bot", "text": "Voici quoi faire", "timestamp": 3.0})
     assert answered["type"] == "bot" and answered["sender"] == "bot"
+    # A broker never decides human mode: the desk's commands do (handoff/commands.py).
     broker.translate(slot("handoff_status", "active"))
+    assert not registry.in_human_mode("c1")
+    registry.set_status("c1", "active")  # the desk's claim, applied
     assert registry.in_human_mode("c1")
     broker.translate(slot("handoff_status", "closed"))
+    assert registry.in_human_mode("c1")
+    registry.set_status("c1", "closed")  # the desk's close, applied
     assert not registry.in_human_mode("c1")
     assert broker.translate(user("merci")) is None
 
 
 def test_counsellor_messages_are_labelled_and_remembered(registry: Registry) -> None:
     broker = DeskEventBroker("http://desk", "t", registry=registry)
-    broker.translate(slot("handoff_status", "active"))
+    registry.set_status("c1", "active")  # the desk's claim, applied
     event = broker.translate({"sender_id": "c1", "event": "bot", "text": "Bonjour, je suis Léa", "timestamp": 5.0,
                               "metadata": {"sender": "counsellor", "author": "Léa", "message_id": "m1"}})
     assert (event["sender"], event["author"], event["message_id"]) == ("counsellor", "Léa", "m1")
@@ -98,7 +103,7 @@ def test_a_crisis_during_a_handoff_alerts_the_counsellor(registry: Registry) -> 
     broker.translate(slot("handoff_status", "queued"))
     queued = broker.translate(slot("risk_level", "critical"))
     assert queued["alert"] is False and watchdog.alerts == []
-    broker.translate(slot("handoff_status", "active"))
+    registry.set_status("c1", "active")  # the desk's claim, applied
     broker.translate(user("je vais me tuer", intent="crisis"))
     during = broker.translate(slot("risk_level", "critical"))
     assert during["alert"] is True and during["crisis_type"] == "suicide" and watchdog.alerts == ["c1"]
@@ -109,7 +114,7 @@ def test_a_critical_risk_carried_over_to_a_new_session_is_no_new_crisis(registry
     message, not by the slot (it sent a second, unasked-for emergency answer)."""
     watchdog = RecordingWatchdog()
     broker = DeskEventBroker("http://desk", "t", registry=registry, watchdog=watchdog)  # type: ignore[arg-type]
-    broker.translate(slot("handoff_status", "active"))
+    registry.set_status("c1", "active")  # the desk's claim, applied
     broker.translate(user("allo ?", intent="greet"))
     carried = broker.translate(slot("risk_level", "critical"))
     assert carried["alert"] is True and watchdog.alerts == []  # the desk still shows the risk

@@ -70,7 +70,7 @@ class DeskEventBroker(EventBroker):
         broker = cls(
             desk_url=os.environ.get("DESK_URL") or kwargs.get("desk_url") or "http://127.0.0.1:8081",
             token=os.environ.get("DESK_EVENTS_TOKEN", ""),
-            watchdog=CrisisWatchdog.from_environment(),
+            watchdog=CrisisWatchdog(),
         )
         broker.start()
         return broker
@@ -109,8 +109,8 @@ class DeskEventBroker(EventBroker):
     def translate(self, event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """The desk event for this Rasa event, or None if the desk need not know.
 
-        Also keeps the registry in step with `handoff_status` (here, because every
-        change of the slot, whoever made it, goes through the broker).
+        Also records in the registry a case the bot opened (`queued`), so that the
+        conversation's messages are forwarded.
         """
         conversation_id = str(event.get("sender_id") or "")
         kind = event.get("event")
@@ -125,9 +125,13 @@ class DeskEventBroker(EventBroker):
         }
         if kind == "slot" and event.get("name") == HANDOFF_SLOT:
             status = event.get("value") or None
-            if status == "queued" and not self.registry.case_open(conversation_id) and not new_case_allowed():
-                return self._case_limit(base)
-            self.registry.set_status(conversation_id, status)
+            if status == "queued" and not self.registry.case_open(conversation_id):
+                if not new_case_allowed():
+                    return self._case_limit(base)
+                # The bot opened a case (its own decision): recorded so the desk gets the
+                # conversation's messages. `active` and `closed` are the desk's, recorded when
+                # its commands are applied (handoff/commands.py), never from a broker.
+                self.registry.set_status(conversation_id, status)
             return dict(base, type="handoff", status=status) if status else None
         if kind == "slot" and event.get("name") in RISK_SLOTS:
             facts = self._remember(conversation_id, event["name"], event.get("value"))
