@@ -94,6 +94,9 @@ class FakeRasa:
 
     async def _status(self, request: web.Request) -> web.Response:
         conversation = request.match_info["conversation_id"]
+        with self._lock:
+            self.requests.append({"method": "GET", "path": request.path, "tail": "status",
+                                  "conversation_id": conversation, "query": {}, "json": None, "time": time.time()})
         if request.headers.get("authorization") != f"Bearer {self.commands_token}":
             return web.json_response({"error": "missing or invalid bearer token"}, status=401)
         if self.down:
