@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from tests.conftest import DESK_TOKEN, running_stack
+from tests.conftest import CRISIS_GRACE_SECONDS, running_stack
 from tests.support.chat import Stack, http
 from tests.support.desk_api import await_case, desk, desk_call
 from tests.support.fault_proxy import FaultProxy
@@ -295,6 +295,12 @@ def test_human_mode_needs_no_event_broker(no_broker_stack: Stack) -> None:
     http("POST", f"{stack.url}/conversations/{chat.sender}/tracker/events?token={stack.token}", [{"event": "restart"}])
     assert chat.say("allo ?") == []  # the conversation's restart does not end human mode
     assert chat.slots()["handoff_status"] == "active"
+    # The crisis watchdog needs no broker either: no counsellor answer, the emergency answer comes.
+    assert chat.say("je vais me tuer ce soir") == []
+    deadline = time.monotonic() + CRISIS_GRACE_SECONDS + 15
+    while "utter_crisis" not in [e.get("name") for e in tracker(stack, chat.sender)["events"]]:
+        assert time.monotonic() < deadline, "no emergency answer"
+        time.sleep(0.2)
     closed = desk(stack, "POST", f"/api/cases/{case_id}/close", {"outcome": "information_given"})
     assert closed["rasa_notified"] is True
     assert "terminée" in "\n".join(bot_texts(stack, chat.sender)[-2:])

@@ -169,12 +169,14 @@ class Registry:
     # ---- crisis deadlines (handoff/watchdog.py) ----
     def arm_deadline(self, conversation_id: str, alert_at: float, due_at: float) -> bool:
         """One pending emergency answer per conversation: a pending deadline is kept (the
-        first crisis message counts); one that already fired is replaced by the new crisis."""
+        first crisis message counts); one that already fired is replaced by a later crisis
+        only (the same crisis seen again at a later save is not a new one)."""
         with self._lock, self._connect() as db:
             cursor = db.execute(
                 "INSERT INTO crisis_deadlines (conversation_id, alert_at, due_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(conversation_id) DO UPDATE SET alert_at = excluded.alert_at, due_at = excluded.due_at, "
-                "claimed_until = NULL, fired_at = NULL WHERE crisis_deadlines.fired_at IS NOT NULL",
+                "claimed_until = NULL, fired_at = NULL "
+                "WHERE crisis_deadlines.fired_at IS NOT NULL AND crisis_deadlines.alert_at < excluded.alert_at",
                 (conversation_id, alert_at, due_at))
             return cursor.rowcount == 1
 

@@ -8,7 +8,9 @@ message reaches the user within the grace period (HANDOFF_CRISIS_GRACE_SECONDS, 
 the emergency answer is sent anyway, by Rasa itself, through the user's channel. This
 runs in the Rasa process, so it also works when the desk is down.
 
-The deadline is stored in the handoff registry (not a timer in memory), so a Rasa restart
+The deadline is armed when the conversation is saved (the project's tracker store calls
+`arm_after_a_crisis`), not by an event broker, so it works whatever broker is configured, or
+none. It is stored in the handoff registry (not a timer in memory), so a Rasa restart
 in the grace period loses nothing: a sweep at start-up and every second sends what is due.
 Each deadline fires once: a sweep claims it atomically (a lease, so a process that died
 mid-send lets the next one retry), and the answer is sent under the conversation's lock
@@ -26,6 +28,8 @@ from bot.rasa_addons.handoff.registry import Registry, shared_registry
 logger = logging.getLogger(__name__)
 
 CRISIS_ANSWER = "utter_crisis"
+# Messages after which a "critical" risk is a new crisis (deny: an unambiguous "not safe").
+CRISIS_MESSAGE_INTENTS = ("crisis", "crisis_check", "deny")
 SWEEP_SECONDS = 1.0
 LEASE_SECONDS = 30.0  # a send that takes longer than this is taken for dead and retried
 RETRY_SECONDS = 5.0
@@ -51,7 +55,7 @@ class CrisisWatchdog:
         return self.registry or shared_registry()
 
     def crisis_during_handoff(self, conversation_id: str, at: float) -> None:
-        """Called by the broker when risk becomes critical in a conversation with a person."""
+        """Risk became critical at `at` in a conversation with a person."""
         if self._registry().arm_deadline(conversation_id, at, at + self.grace_seconds):
             logger.warning("Crisis during a handoff; emergency answer in %.0f s unless a counsellor answers",
                            self.grace_seconds)
@@ -104,6 +108,37 @@ class CrisisWatchdog:
             except Exception:
                 logger.exception("Crisis deadline sweep failed")
             await asyncio.sleep(SWEEP_SECONDS)
+
+
+def crisis_at(tracker: Any) -> Optional[float]:
+    """When this turn's risk became critical after a crisis message, or None.
+
+    Armed by a crisis message, not by any "critical" slot event: a new session or a restart
+    carries the slot over, and that is no new crisis. Only the events since the person's
+    latest message count; the same crisis read again at a later save has the same time."""
+    from rasa.shared.core.events import Restarted, SessionStarted, SlotSet, UserUttered
+
+    critical = None
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            intent = (event.intent or {}).get("name")
+            return critical if intent in CRISIS_MESSAGE_INTENTS else None
+        if isinstance(event, (Restarted, SessionStarted)):
+            return None
+        if isinstance(event, SlotSet) and event.key == "risk_level" and event.value == "critical":
+            critical = event.timestamp
+    return None
+
+
+def arm_after_a_crisis(tracker: Any, registry: Optional[Registry] = None) -> None:
+    """Called with each conversation saved: a crisis typed while a counsellor has the
+    conversation arms its emergency answer (once per crisis, see Registry.arm_deadline)."""
+    registry = registry or shared_registry()
+    if not registry.in_human_mode(tracker.sender_id):
+        return
+    at = crisis_at(tracker)
+    if at is not None:
+        CrisisWatchdog(registry=registry).crisis_during_handoff(tracker.sender_id, at)
 
 
 def answered_in_tracker(tracker: Any, alert_at: float) -> bool:
