@@ -43,7 +43,9 @@ def cases_to_compare(engine: Engine, now: Optional[float] = None) -> List[Dict[s
 
 def agrees(desk_status: str, rasa_status: Optional[str]) -> bool:
     if desk_status == "closed":
-        return rasa_status in (None, "closed")  # Rasa forgets closed handoffs after the retention period
+        # Rasa forgets closed handoffs after the retention period (None); "queued" is the bot's
+        # own new request, whose case the desk opens when its event arrives: never closed here.
+        return rasa_status in (None, "closed", "queued")
     return desk_status == rasa_status
 
 
