@@ -23,8 +23,9 @@ class CommandRefused(Exception):
     """Rasa says the command itself is wrong (4xx): retrying cannot help."""
 
 
-# 401/403: a token or network set-up being fixed; 408/429: try later. Retried, not set aside.
-RETRYABLE_4XX = {401, 403, 408, 429}
+# 401/403: a token or network set-up being fixed; 404: a Rasa without the commands channel yet
+# (an upgrade under way); 408/429: try later. Retried, not set aside.
+RETRYABLE_4XX = {401, 403, 404, 408, 429}
 
 
 class RasaClient:

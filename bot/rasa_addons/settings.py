@@ -59,7 +59,7 @@ DEFAULT_INTERNAL_NETWORKS = "127.0.0.0/8,::1/128"
 
 def internal_networks(env: Optional[Mapping[str, str]] = None) -> List[Any]:
     """RASA_INTERNAL_NETWORKS: addresses (CIDR, comma-separated) whose requests may use Rasa's
-    HTTP API (the desk's, the watchdog's); default this machine only."""
+    HTTP API (the desk's tracker reads) and the desk's commands channel; default this machine only."""
     import ipaddress
 
     env = os.environ if env is None else env
