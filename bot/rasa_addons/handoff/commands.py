@@ -10,7 +10,15 @@ sequence number at or below the last applied one is such a retry.
 
 Commands are a small registry, type -> handler; a handler says what the command does to
 the conversation (`Plan`), and `apply` does it. Erasure (`erase`) is registered by its own
-module with `register("erase", ...)`.
+module, imported by the commands channel at start-up:
+
+    async def _erase(payload, app, conversation_id):    # runs under the conversation's lock
+        await erase_conversation(conversation_id, ...)  # so it must not take that lock itself
+        return None                                     # no Plan: nothing said, nothing saved
+    register("erase", _erase)
+
+and the desk adds `enqueue(conn, conversation_id, "erase", {}, case_id)` (desk/commands.py)
+in the transaction that decides the erasure.
 """
 from __future__ import annotations
 
