@@ -1,6 +1,8 @@
 """Desk -> Rasa commands (docs/handoff.md): written with the case change, delivered in order per
 conversation, retried until Rasa applies them, never two of a conversation in flight; the
 reconciliation re-sends what Rasa lost. The real desk over HTTP, with the fake Rasa."""
+import time
+
 from sqlalchemy import select
 
 from desk.models import rasa_commands
@@ -77,5 +79,31 @@ def test_reconciliation_sends_the_desk_state_again(tmp_path, fake_rasa):
 
             actions = list(conn.execute(select(audit.c.action).where(audit.c.case_id == case_id)).scalars())
         assert actions.count("reconciled") == 1
+    finally:
+        own.stop()
+
+
+def test_a_silent_counsellor_hands_the_case_back(tmp_path, fake_rasa):
+    """Claimed, the person writes, the counsellor says nothing: an alert for the supervisors,
+    the case back in the queue, and a requeue whose notice tells the person (their register)."""
+    from desk.models import audit
+    from tests.desk.helpers import start_desk
+
+    own = start_desk(tmp_path, f"sqlite:///{tmp_path}/desk.db", fake_rasa.url, fake_rasa.token,
+                     DESK_COUNSELLOR_SILENCE_SECONDS="2")
+    try:
+        case_id, conversation = open_case(own, fake_rasa)  # a teen, in French (the tracker's context)
+        assert own.api("POST", f"/api/cases/{case_id}/messages", json={"text": "Je lis.", "author": "Léa"}).status_code == 201
+        own.ingest([{"id": f"{conversation}-u", "conversation_id": conversation, "type": "user", "text": "allo ?",
+                     "timestamp": time.time(), "channel": "rest"}])
+        requeue = fake_rasa.wait_for(lambda: [c for c in fake_rasa.commands(conversation) if c["type"] == "requeue"], 20)
+        assert "s'absenter" in requeue[0]["payload"]["notice"] and "te répondre" in requeue[0]["payload"]["notice"]
+        case = own.api("GET", f"/api/cases/{case_id}").json()
+        assert case["status"] == "queued" and case["assigned_to"] is None
+        with own.engine().connect() as conn:
+            actions = list(conn.execute(select(audit.c.action).where(audit.c.case_id == case_id)).scalars())
+        assert actions.count("counsellor_silent") == 1
+        # Back in the queue, nobody has it: nothing more happens until someone claims it.
+        assert [c["type"] for c in fake_rasa.commands(conversation)] == ["claim", "message", "requeue"]
     finally:
         own.stop()
