@@ -93,6 +93,8 @@ class DeskCommandsInput(InputChannel):
         @blueprint.listener("after_server_start")
         async def start(app: Any, _loop: Any) -> None:
             channel._app = app
+            if not handoff_settings().desk_commands_token:
+                logger.warning("DESK_COMMANDS_TOKEN is unset: the desk's commands are refused (401)")
             channel._sweeper = asyncio.ensure_future(CrisisWatchdog().run_forever(app))
 
         @blueprint.listener("before_server_stop")
