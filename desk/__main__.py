@@ -22,6 +22,10 @@ def main() -> None:
     if not settings.api_token or not settings.events_token:
         logging.getLogger("desk").warning(
             "DESK_API_TOKEN or DESK_EVENTS_TOKEN is unset: the API / event ingest refuse every call (401)")
+    if not settings.commands_token:
+        logging.getLogger("desk").warning(
+            "DESK_COMMANDS_TOKEN is unset: Rasa refuses the desk's commands (claims, messages, closes are kept "
+            "and retried until it is set)")
     if settings.webhook_url and not settings.webhook_enabled:
         logging.getLogger("desk").error(
             "DESK_WEBHOOK_SECRET must be at least 32 characters: the webhook stays off until it is "

@@ -11,7 +11,6 @@ from sanic.response import HTTPResponse, json as json_response
 
 from desk import cases as case_ops
 from desk.db import run
-from desk.rasa_client import RasaUnavailable
 
 MAX_BODY = 64 * 1024
 ERRORS = {
@@ -88,33 +87,22 @@ def register(app: Sanic) -> None:
             claimed_now = await run(case_ops.claim_by_message, engine, case_id, None, author)
         except case_ops.CaseError as exc:
             return error(exc.status, ERRORS.get(exc.key, exc.key))
-        rasa_has_the_claim = True
         if claimed_now:
             publish(case_id)
-            case = await run(case_ops.get_case, engine, case_id)
-            try:
-                await app.ctx.rasa.claim(case["conversation_id"], author)
-            except RasaUnavailable:  # the message cannot go either: the case waits again
-                rasa_has_the_claim = False
-                await run(case_ops.undo_claim, engine, case_id, None)
         try:
             message = await run(case_ops.add_counsellor_message, engine, case_id, author, body.get("text"),
                                 None, "api")
         except case_ops.CaseError as exc:
             return error(exc.status, ERRORS.get(exc.key, exc.key))
-        delivered = False
-        if rasa_has_the_claim:
-            try:
-                await app.ctx.rasa.send_message(message["conversation_id"], message["text"], message["author"],
-                                                message["message_id"])
-                delivered = True
-            except RasaUnavailable:
-                pass
-        await run(case_ops.mark_delivery, engine, case_id, message["id"], delivered)
+        # The claim (if this message made it) and the message go in order, now if Rasa takes
+        # them; otherwise the outbox retries until it does.
+        delivered = await app.ctx.outbox.flush(message["conversation_id"])
         publish(case_id)
         if not delivered:
-            return json_response({"error": "the message was NOT delivered: Rasa did not accept it",
-                                  "message_id": message["message_id"], "delivered": False}, status=502)
+            return json_response({"error": "the message was NOT delivered yet: Rasa did not accept it; it is kept "
+                                           "and sent again until Rasa takes it",
+                                  "message_id": message["message_id"], "delivered": False, "retrying": True,
+                                  "claimed": claimed_now}, status=502)
         return json_response({"message_id": message["message_id"], "delivered": True, "claimed": claimed_now},
                              status=201)
 
@@ -135,11 +123,8 @@ def register(app: Sanic) -> None:
                 message += ": " + ", ".join(sorted(app.ctx.content.outcome_codes))
             return error(exc.status, message)
         publish(case_id)
-        try:
-            await app.ctx.rasa.close_conversation(case["conversation_id"])
-            told = True
-        except RasaUnavailable:
-            told = False
+        # Closed at the desk whatever Rasa answers: the close is in the outbox, retried until applied.
+        told = await app.ctx.outbox.flush(case["conversation_id"])
         return json_response({"case": case_ops.public_view(case), "rasa_notified": told})
 
     @app.get("/api/status")

@@ -14,7 +14,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json as json_response, redirect
 from sqlalchemy import create_engine
 
-from desk import auth, cases as case_ops, closing, content, i18n, ingest, purge, webhook
+from desk import auth, cases as case_ops, closing, commands, content, i18n, ingest, purge, reconcile, silence, webhook
 from desk.config import Settings
 from desk.content_status import ContentStatus
 from desk.db import HashPool, init_db, make_engine, run
@@ -74,7 +74,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         csrf=session["csrf_token"] if session else None, notice=request.args.get("notice"),
         js_strings=i18n.js_strings(lang), settings=app.ctx.settings,
         content_errors=getattr(request.ctx, "content_errors", None),
-        case_limits=getattr(request.ctx, "case_limits", 0), **context)
+        case_limits=getattr(request.ctx, "case_limits", 0), silent_claims=getattr(request.ctx, "silent_claims", 0),
+        **context)
     return HTTPResponse(body, status=status, content_type="text/html; charset=utf-8")
 
 
@@ -176,6 +177,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
                 request.ctx.content_errors = await run(app.ctx.content_status.errors)
                 # ... and cases not opened because one address opened too many (a flood)
                 request.ctx.case_limits = await run(case_ops.recent_case_limits, app.ctx.engine)
+                # ... and cases handed back to the queue because their counsellor went silent
+                request.ctx.silent_claims = await run(silence.recent_alerts, app.ctx.engine)
         request.ctx.session = session
         if request.method not in SAFE_METHODS:
             provided = request.headers.get("x-csrf-token") or (request.form.get("csrf_token") if request.form else None)
@@ -225,8 +228,13 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
 
     @app.before_server_start
     async def start(app: Sanic, _loop: Any) -> None:
-        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token,
-                                  channel_of=lambda cid: run(case_ops.conversation_channel, app.ctx.engine, cid))
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_api_token, settings.commands_token)
+
+        def delivered(command: Any) -> None:  # a counsellor's page shows "delivered" at once
+            if command.get("case_id") is not None:
+                app.ctx.hub.publish(f"case:{command['case_id']}")
+
+        app.ctx.outbox = commands.Outbox(app.ctx.engine, app.ctx.rasa, settings.command_retry_max_seconds, delivered)
         import aiohttp
 
         app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
@@ -235,6 +243,14 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
     @app.after_server_start
     async def tasks(app: Sanic, _loop: Any) -> None:
         jobs = [
+            # desk -> Rasa commands not delivered yet: in order per conversation, with backoff
+            ("command delivery", 0.5, 0.0, app.ctx.outbox.deliver_due),
+            # what Rasa holds for each case is what the desk decided
+            ("reconciliation", settings.reconcile_seconds, min(10, settings.reconcile_seconds),
+             lambda: reconcile.reconcile(app.ctx.engine, app.ctx.rasa)),
+            # a counsellor who claimed a case and went silent: supervisors alerted, back to the queue
+            ("counsellor silence", min(5.0, settings.counsellor_silence_seconds / 2), 0.0,
+             lambda: requeue_silent_cases(app)),
             # cases opened while Rasa was unreachable: read their context again
             ("context loop", 1.0, 0.0, lambda: retry_missing_context(app)),
             ("purge", settings.purge_interval_seconds, min(5, settings.purge_interval_seconds),
@@ -305,7 +321,17 @@ async def fetch_context(app: Sanic, case_id: int) -> None:
 
 async def tell_queue_closing(app: Sanic) -> None:
     snapshot = await run(app.ctx.content_status.store.snapshot)
-    await closing.tell_queued_cases_at_closing(app.ctx.engine, app.ctx.rasa, snapshot, app.ctx.settings.language)
+    await closing.tell_queued_cases_at_closing(app.ctx.engine, commands.QueueClosingNotices(app.ctx.outbox), snapshot,
+                                               app.ctx.settings.language)
+
+
+async def requeue_silent_cases(app: Sanic) -> None:
+    requeued = await run(silence.check, app.ctx.engine, app.ctx.content, app.ctx.settings.counsellor_silence_seconds)
+    for case_id in requeued:
+        app.ctx.hub.publish(f"case:{case_id}")
+        await app.ctx.outbox.flush((await run(case_ops.get_case, app.ctx.engine, case_id))["conversation_id"])
+    if requeued:
+        app.ctx.hub.publish("queue")
 
 
 async def retry_missing_context(app: Sanic) -> None:

@@ -1,4 +1,7 @@
-"""Case operations: queue, claim, transfer, messages, notes, close, audit (synchronous)."""
+"""Case operations: queue, claim, transfer, messages, notes, close, audit (synchronous).
+
+The desk owns a case's state: each change that Rasa must know adds its command to the
+outbox (desk/commands.py) in the same transaction, so the two never disagree for good."""
 from __future__ import annotations
 
 import time
@@ -8,6 +11,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import case as sql_case, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from desk.commands import enqueue
 from desk.context import RISK_ORDER
 from desk.models import audit, cases, messages, notes, users
 
@@ -115,7 +119,9 @@ def claim(engine: Engine, case_id: int, user: Dict[str, Any], now: Optional[floa
             if exists is None:
                 raise CaseError(404, "case_not_found")
             raise CaseError(409, "already_claimed" if exists == "active" else "case_closed")
-        record(conn, user, "claimed", case_id, _conversation(conn, case_id), now=now)
+        conversation = _conversation(conn, case_id)
+        enqueue(conn, conversation, "claim", {"counsellor_name": user.get("first_name") or user["username"]}, case_id, now)
+        record(conn, user, "claimed", case_id, conversation, now=now)
 
 
 def claim_by_message(engine: Engine, case_id: int, user: Optional[Dict[str, Any]], author: str,
@@ -135,7 +141,9 @@ def claim_by_message(engine: Engine, case_id: int, user: Optional[Dict[str, Any]
         if row is None:
             raise CaseError(404, "case_not_found")
         if won == 1:
-            record(conn, user, "claimed_by_message" if user else "claimed_api", case_id, _conversation(conn, case_id),
+            conversation = _conversation(conn, case_id)
+            enqueue(conn, conversation, "claim", {"counsellor_name": author}, case_id, now)
+            record(conn, user, "claimed_by_message" if user else "claimed_api", case_id, conversation,
                    detail=None if user else author, now=now)
             return True
         if row.status not in OPEN:
@@ -145,16 +153,6 @@ def claim_by_message(engine: Engine, case_id: int, user: Optional[Dict[str, Any]
         return False
 
 
-def undo_claim(engine: Engine, case_id: int, user: Optional[Dict[str, Any]]) -> None:
-    """Rasa could not be told of a claim made by a message: back to the queue, so the desk
-    never shows a case as taken while the bot still answers the person alone."""
-    with engine.begin() as conn:
-        undone = conn.execute(update(cases).where(cases.c.id == case_id, cases.c.status == "active")
-                              .values(status="queued", assigned_to=None, claimed_at=None)).rowcount
-        if undone:
-            record(conn, user, "claim_undone", case_id, _conversation(conn, case_id))
-
-
 def recent_case_limits(engine: Engine, seconds: float = 3600, now: Optional[float] = None) -> int:
     """Cases not opened in the last hour because one client address opened too many (the
     supervisors' banner)."""
@@ -162,14 +160,6 @@ def recent_case_limits(engine: Engine, seconds: float = 3600, now: Optional[floa
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(audit).where(
             audit.c.action == "new_case_limit", audit.c.created_at >= since)).scalar() or 0
-
-
-def conversation_channel(engine: Engine, conversation_id: str) -> Optional[str]:
-    """The Rasa channel that owns the conversation, as its latest case recorded it."""
-    with engine.connect() as conn:
-        return conn.execute(select(cases.c.channel).where(cases.c.conversation_id == conversation_id,
-                                                          cases.c.channel.isnot(None))
-                            .order_by(cases.c.id.desc()).limit(1)).scalar()
 
 
 def _conversation(conn: Connection, case_id: int) -> Optional[str]:
@@ -203,7 +193,9 @@ def transfer(engine: Engine, case_id: int, user: Dict[str, Any], to_user_id: Opt
                                 .values(status="queued", assigned_to=None, claimed_at=None)).rowcount
             if not done:
                 raise _why_not(conn, case_id)
-            record(conn, user, "returned_to_queue", case_id, _conversation(conn, case_id))
+            conversation = _conversation(conn, case_id)
+            enqueue(conn, conversation, "requeue", {}, case_id)
+            record(conn, user, "returned_to_queue", case_id, conversation)
             return None
         target = conn.execute(select(users).where(users.c.id == to_user_id, users.c.disabled.is_(False))).mappings().first()
         if target is None:
@@ -214,7 +206,9 @@ def transfer(engine: Engine, case_id: int, user: Dict[str, Any], to_user_id: Opt
             status="active", assigned_to=to_user_id, claimed_at=func.coalesce(cases.c.claimed_at, time.time()))).rowcount
         if not done:
             raise _why_not(conn, case_id)
-        record(conn, user, "transferred", case_id, _conversation(conn, case_id), detail=target["username"])
+        conversation = _conversation(conn, case_id)
+        enqueue(conn, conversation, "transfer", {"counsellor_name": target["first_name"]}, case_id)
+        record(conn, user, "transferred", case_id, conversation, detail=target["username"])
         return dict(target)
 
 
@@ -228,7 +222,7 @@ def check_text(text: Any, limit: int = MAX_TEXT) -> str:
 
 def add_counsellor_message(engine: Engine, case_id: int, author: str, text: str,
                            user: Optional[Dict[str, Any]] = None, via: str = "desk") -> Dict[str, Any]:
-    """Stored undelivered first; `mark_delivery` records what Rasa answered."""
+    """Stored undelivered, with its command in the outbox: marked delivered when Rasa applied it."""
     text = check_text(text)
     now = time.time()
     with engine.begin() as conn:
@@ -241,16 +235,11 @@ def add_counsellor_message(engine: Engine, case_id: int, author: str, text: str,
         new_id = conn.execute(insert(messages).values(case_id=case_id, sender="counsellor", author=author, text=text,
                                                       timestamp=now, message_id=message_id, delivered=False)
                               ).inserted_primary_key[0]
+        enqueue(conn, row.conversation_id, "message", {"text": text, "author": author, "message_id": message_id,
+                                                       "_message_row": new_id}, case_id, now)
         record(conn, user, "message_sent" if via == "desk" else "message_sent_api", case_id, row.conversation_id, now=now)
     return {"id": new_id, "message_id": message_id, "conversation_id": row.conversation_id, "author": author,
             "text": text, "timestamp": now, "sender": "counsellor", "delivered": False}
-
-
-def mark_delivery(engine: Engine, case_id: int, message_row_id: int, delivered: bool) -> None:
-    with engine.begin() as conn:
-        conn.execute(update(messages).where(messages.c.id == message_row_id).values(delivered=delivered))
-        if delivered:  # the young person got an answer from a person: the crisis alert is handled
-            conn.execute(update(cases).where(cases.c.id == case_id).values(alert=False))
 
 
 def add_note(engine: Engine, case_id: int, user: Dict[str, Any], text: str) -> None:
@@ -275,7 +264,9 @@ def close(engine: Engine, case_id: int, outcome: str, user: Optional[Dict[str, A
                             .values(status="closed", closed_at=now, outcome=outcome, alert=False)).rowcount
         if not done:
             raise _why_not(conn, case_id)
-        record(conn, user, "closed" if via == "desk" else "closed_api", case_id, _conversation(conn, case_id),
+        conversation = _conversation(conn, case_id)
+        enqueue(conn, conversation, "close", {}, case_id, now)
+        record(conn, user, "closed" if via == "desk" else "closed_api", case_id, conversation,
                detail=outcome, now=now)
     return require_case(engine, case_id)
 

@@ -57,7 +57,11 @@ class Settings:
     language: str = "fr"
     content_dir: Path = ROOT / "content"
     unclaimed_alert_seconds: int = 300
-    crisis_grace_seconds: int = 60
+    crisis_grace_seconds: int = 60  # HANDOFF_CRISIS_GRACE_SECONDS, the name Rasa reads too (one setting)
+    commands_token: str = ""  # DESK_COMMANDS_TOKEN: the desk's commands to Rasa (not Rasa's API token)
+    command_retry_max_seconds: int = 30  # a command Rasa did not take is retried after 0.5 s, 1 s, 2 s... up to this
+    reconcile_seconds: int = 60  # how often the desk compares each case's status with what Rasa holds
+    counsellor_silence_seconds: int = 300  # a claimed case whose counsellor says nothing this long goes back to the queue
     closing_check_seconds: int = 60  # how often the desk looks for cases still queued at closing time
     # Accounts (see the README's desk section)
     account_max_failures: int = 20  # wrong passwords in a row, from anywhere, before the account locks
@@ -104,7 +108,11 @@ class Settings:
             language=language,
             content_dir=content_dir,
             unclaimed_alert_seconds=_int(env, "DESK_UNCLAIMED_ALERT_SECONDS", 300, 1),
-            crisis_grace_seconds=_int(env, "DESK_CRISIS_GRACE_SECONDS", 60, 0),
+            crisis_grace_seconds=_int(env, "HANDOFF_CRISIS_GRACE_SECONDS", 60, 0),
+            commands_token=env.get("DESK_COMMANDS_TOKEN") or "",
+            command_retry_max_seconds=_int(env, "DESK_COMMAND_RETRY_MAX_SECONDS", 30, 1),
+            reconcile_seconds=_int(env, "DESK_RECONCILE_SECONDS", 60, 1),
+            counsellor_silence_seconds=_int(env, "DESK_COUNSELLOR_SILENCE_SECONDS", 300, 1),
             closing_check_seconds=_int(env, "DESK_CLOSING_CHECK_SECONDS", 60, 1),
             account_max_failures=_int(env, "DESK_ACCOUNT_MAX_FAILURES", 20, 1),
             totp_max_failures=_int(env, "DESK_TOTP_MAX_FAILURES", 5, 1),

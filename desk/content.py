@@ -16,6 +16,13 @@ class ContentError(ValueError):
 class DeskContent:
     canned: List[Dict[str, str]]
     outcomes: List[Dict[str, str]]
+    notices: Dict[str, Dict[str, Dict[str, str]]] = None  # type: ignore[assignment]  # name -> lang -> register -> text
+
+    def notice(self, name: str, language: str, user_role: str) -> str:
+        """A message the desk itself sends to the person, in their language and register."""
+        texts = (self.notices or {}).get(name) or {}
+        by_register = texts.get(language if language in ("fr", "en") else "fr") or texts.get("fr") or {}
+        return by_register.get("teen" if user_role in (None, "", "teen") else "adult") or ""
 
     @property
     def outcome_codes(self) -> set:
@@ -56,4 +63,21 @@ def load(content_dir: Path) -> DeskContent:
         outcomes.append({"code": item["code"], "fr": item["fr"], "en": item["en"]})
     if len({o["code"] for o in outcomes}) != len(outcomes):
         raise ContentError("outcomes.yml: duplicate code")
-    return DeskContent(canned, outcomes)
+    notices = _notices(folder / "notices.yml")
+    return DeskContent(canned, outcomes, notices)
+
+
+def _notices(path: Path) -> Dict[str, Dict[str, Dict[str, str]]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContentError(f"{path}: {exc}")
+    if not isinstance(data, dict) or not data:
+        raise ContentError(f"{path}: needs notices by name")
+    for name, texts in data.items():
+        for lang in ("fr", "en"):
+            for register in ("teen", "adult"):
+                value = ((texts or {}).get(lang) or {}).get(register) if isinstance(texts, dict) else None
+                if not isinstance(value, str) or not value.strip():
+                    raise ContentError(f"notices.yml: {name}.{lang}.{register} must be a non-empty text")
+    return data

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desk import webhook
 from desk.context import RISK_ORDER
-from desk.models import audit, cases, ingested_events, messages
+from desk.models import audit, cases, ingested_events, messages, rasa_commands
 from desk.summary import summarise
 
 log = logging.getLogger("desk.ingest")
@@ -111,6 +111,18 @@ def _new_case(conn: Connection, event: Dict[str, Any], now: float, lang: str) ->
     return case_id
 
 
+def _closing_case(conn: Connection, conversation_id: str) -> Optional[Dict[str, Any]]:
+    """The conversation's latest case if it is closed and its close is not applied by Rasa yet."""
+    row = conn.execute(select(cases).where(cases.c.conversation_id == conversation_id)
+                       .order_by(cases.c.id.desc()).limit(1)).mappings().first()
+    if row is None or row["status"] != "closed":
+        return None
+    waiting = conn.execute(select(rasa_commands.c.id).where(
+        rasa_commands.c.case_id == row["id"], rasa_commands.c.type == "close",
+        rasa_commands.c.delivered_at.is_(None))).first()
+    return dict(row) if waiting else None
+
+
 def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, result: IngestResult,
            webhook_enabled: bool) -> None:
     conversation = event["conversation_id"]
@@ -132,6 +144,10 @@ def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, resul
             result.changed.add(target)
         return
     opens = (kind == "handoff" and event["status"] == "queued") or (kind == "risk" and event["risk_level"] == "critical")
+    if case is None and kind in ("user", "bot"):
+        # Closed at the desk, but Rasa has not applied the close yet: the bot is still quiet, so
+        # what the person writes meanwhile goes to that case, never into a void.
+        case = _closing_case(conn, conversation)
     if case is None:
         if opens:
             case_id = _new_case(conn, event, now, lang)

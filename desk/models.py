@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        text)
+                        UniqueConstraint, text)
 
 metadata = MetaData()
 
@@ -138,4 +138,23 @@ webhook_outbox = Table(
     Column("next_attempt_at", Float, nullable=False),
     Column("delivered_at", Float),
     Column("last_error", String(200)),
+)
+
+# Desk -> Rasa commands (docs/handoff.md), written in the same transaction as the case change
+# they project, delivered in order per conversation (seq), retried until Rasa applied them.
+rasa_commands = Table(
+    "desk_rasa_commands", metadata,
+    Column("id", String(64), primary_key=True),  # Rasa records it: a retry is applied once
+    Column("conversation_id", String(255), nullable=False),
+    Column("seq", Integer, nullable=False),  # 1, 2, 3... per conversation
+    Column("type", String(16), nullable=False),  # claim | transfer | message | requeue | close | notice | erase
+    Column("payload", JSON, nullable=False),  # a counsellor message's text: purged with its case
+    Column("case_id", Integer),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", Float, nullable=False),
+    Column("last_error", String(64)),  # an HTTP status or an exception's type, never a body
+    UniqueConstraint("conversation_id", "seq", name="uq_desk_rasa_commands_seq"),
+    Index("ix_desk_rasa_commands_pending", "delivered_at", "next_try_at"),
 )

@@ -16,7 +16,6 @@ from desk import auth, cases as case_ops, i18n, totp
 from desk.app import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_address, page, set_cookie, wants_json
 from desk.db import Busy, run
 from desk.live import sse
-from desk.rasa_client import RasaUnavailable
 
 MAX_LOGINS_IN_FLIGHT = 2  # per client address: a burst in parallel is not a way round the backoff
 RISK_CLASS = {"critical": "risk-critical", "high": "risk-high", "medium": "risk-medium", "low": "risk-low"}
@@ -50,12 +49,10 @@ def register(app: Sanic) -> None:
     def outcomes(lang: str) -> List[Dict[str, str]]:
         return [{"code": o["code"], "label": o[lang]} for o in app.ctx.content.outcomes]
 
-    async def notify_rasa(coro: Any) -> bool:
-        try:
-            await coro
-            return True
-        except RasaUnavailable:
-            return False
+    async def notify_rasa(conversation_id: str) -> bool:
+        """Deliver the conversation's commands now (they were written with the case change):
+        True if Rasa has them all; otherwise the outbox keeps retrying."""
+        return await app.ctx.outbox.flush(conversation_id)
 
     # ---------------- login ----------------
 
@@ -299,7 +296,7 @@ def register(app: Sanic) -> None:
             return failed(request, case_id, error)
         case = await run(case_ops.get_case, engine, case_id)
         changed(case_id)
-        ok = await notify_rasa(app.ctx.rasa.claim(case["conversation_id"], user["first_name"]))
+        ok = await notify_rasa(case["conversation_id"])
         return done(request, case_id, "claimed" if ok else "claimed_rasa_failed")
 
     @app.post("/cases/<case_id:int>/transfer")
@@ -318,9 +315,9 @@ def register(app: Sanic) -> None:
         case = await run(case_ops.get_case, engine, case_id)
         changed(case_id)
         if person is None:
-            ok = await notify_rasa(app.ctx.rasa.requeue(case["conversation_id"]))
+            ok = await notify_rasa(case["conversation_id"])
             return done(request, case_id, "returned" if ok else "rasa_not_told")
-        ok = await notify_rasa(app.ctx.rasa.claim(case["conversation_id"], person["first_name"]))
+        ok = await notify_rasa(case["conversation_id"])
         return done(request, case_id, "transferred" if ok else "rasa_not_told")
 
     @app.post("/cases/<case_id:int>/reply")
@@ -333,20 +330,16 @@ def register(app: Sanic) -> None:
             claimed_now = await run(case_ops.claim_by_message, engine, case_id, user, user["first_name"])
         except case_ops.CaseError as error:
             return failed(request, case_id, error)
-        rasa_has_the_claim = True
         if claimed_now:
             changed(case_id)
-            rasa_has_the_claim = await notify_rasa(app.ctx.rasa.claim(case["conversation_id"], user["first_name"]))
-            if not rasa_has_the_claim:  # the message cannot go either: the case waits again
-                await run(case_ops.undo_claim, engine, case_id, user)
         try:
-            message = await run(case_ops.add_counsellor_message, engine, case_id, user["first_name"],
-                                _form(request, "text"), user)
+            await run(case_ops.add_counsellor_message, engine, case_id, user["first_name"],
+                      _form(request, "text"), user)
         except case_ops.CaseError as error:
             return failed(request, case_id, error)
-        delivered = rasa_has_the_claim and await notify_rasa(app.ctx.rasa.send_message(
-            case["conversation_id"], message["text"], user["first_name"], message["message_id"]))
-        await run(case_ops.mark_delivery, engine, case_id, message["id"], delivered)
+        # The claim (if this message made it) and the message go in order; not delivered now,
+        # they are retried (the page shows the message as not delivered until then).
+        delivered = await notify_rasa(case["conversation_id"])
         changed(case_id)
         if delivered:
             return done(request, case_id, "sent", delivered=True, claimed=claimed_now)
@@ -369,7 +362,7 @@ def register(app: Sanic) -> None:
         except case_ops.CaseError as error:
             return failed(request, case_id, error)
         changed(case_id)
-        ok = await notify_rasa(app.ctx.rasa.close_conversation(case["conversation_id"]))
+        ok = await notify_rasa(case["conversation_id"])
         return done(request, case_id, "closed" if ok else "closed_rasa_failed")
 
     # ---------------- settings ----------------

@@ -8,7 +8,8 @@ from typing import Dict, List, Optional
 from sqlalchemy import bindparam, delete, inspect, select, text, update
 from sqlalchemy.engine import Engine
 
-from desk.models import audit, cases, ingested_events, messages, notes, queue_closing_notices, webhook_outbox
+from desk.models import (audit, cases, ingested_events, messages, notes, queue_closing_notices, rasa_commands,
+                         webhook_outbox)
 
 log = logging.getLogger("desk.purge")
 
@@ -27,6 +28,10 @@ def purge(engine: Engine, tracker_engine: Optional[Engine], retention_days: int,
             conn.execute(delete(notes).where(notes.c.case_id.in_(chunk)))
             conn.execute(delete(webhook_outbox).where(webhook_outbox.c.case_id.in_(chunk)))
             conn.execute(delete(queue_closing_notices).where(queue_closing_notices.c.case_id.in_(chunk)))
+            # The commands' text goes; their rows stay (tiny): the conversation's sequence numbers
+            # must keep growing, or Rasa would take a later command for a retry of an old one.
+            conn.execute(update(rasa_commands).where(rasa_commands.c.case_id.in_(chunk))
+                         .values(payload={}, case_id=None))
             # Keep who did what and when; drop what pointed at the conversation.
             conn.execute(update(audit).where(audit.c.case_id.in_(chunk)).values(conversation_id=None, detail=None))
             conn.execute(delete(cases).where(cases.c.id.in_(chunk)))

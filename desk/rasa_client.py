@@ -1,12 +1,13 @@
 """Desk → Rasa calls, exactly as in docs/handoff.md. Any failure raises RasaUnavailable.
 
-Messages go out through the channel that owns the conversation (the case's `channel`, given by
-`channel_of`), never Rasa's "latest" (which whoever wrote last could choose). A conversation
-whose channel is not known gets no push: the message is kept in the conversation only."""
+Two doors: Rasa's HTTP API (RASA_API_TOKEN) to read a conversation's tracker (the case's
+context), and the project's commands channel (DESK_COMMANDS_TOKEN) for every change. The
+commands come from the outbox (desk/commands.py), never straight from a request; Rasa sends
+their messages through the channel that owns the conversation (its handoff registry knows it)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, Optional
 from urllib.parse import quote
 
 import aiohttp
@@ -15,15 +16,23 @@ log = logging.getLogger("desk.rasa")
 
 
 class RasaUnavailable(Exception):
-    pass
+    """Not reachable, not ready, or not applied: retried."""
+
+
+class CommandRefused(Exception):
+    """Rasa says the command itself is wrong (4xx): retrying cannot help."""
+
+
+# 401/403: a token or network set-up being fixed; 404: a Rasa without the commands channel yet
+# (an upgrade under way); 408/429: try later. Retried, not set aside.
+RETRYABLE_4XX = {401, 403, 404, 408, 429}
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 5.0,
-                 channel_of: Optional[Callable[[str], Awaitable[Optional[str]]]] = None):
+    def __init__(self, base_url: str, token: str, commands_token: str = "", timeout: float = 5.0):
         self.base_url = base_url.rstrip("/")
-        self.channel_of = channel_of
         self.token = token
+        self.commands_token = commands_token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
 
@@ -37,85 +46,51 @@ class RasaClient:
         if self._session is not None:
             await self._session.close()
 
-    def _url(self, conversation_id: str, tail: str) -> str:
-        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{tail}"
-
-    async def _output(self, conversation_id: str, **params: str) -> Dict[str, str]:
-        """Query parameters that send the bot's messages through the conversation's own channel."""
-        channel = await self.channel_of(conversation_id) if self.channel_of is not None else None
-        return dict(params, output_channel=channel) if channel else dict(params)
-
-    async def _call(self, method: str, url: str, params: Dict[str, str], body: Any = None) -> Any:
-        params = dict(params, token=self.token)
+    async def tracker(self, conversation_id: str) -> Dict[str, Any]:
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/tracker"
         try:
-            async with self.session.request(method, url, params=params, json=body) as response:
+            async with self.session.get(url, params={"token": self.token}) as response:
                 if response.status >= 300:
                     raise RasaUnavailable(f"HTTP {response.status}")
-                if response.content_type == "application/json":
-                    return await response.json()
-                return None
+                data = await response.json() if response.content_type == "application/json" else None
         except RasaUnavailable:
             raise
-        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:  # unreachable, timeout (asyncio.TimeoutError is no TimeoutError on 3.10)
             raise RasaUnavailable(type(exc).__name__) from exc
-        except Exception as exc:  # asyncio.TimeoutError on 3.10 is not a subclass of TimeoutError
-            raise RasaUnavailable(type(exc).__name__) from exc
-
-    async def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        data = await self._call("GET", self._url(conversation_id, "tracker"), {})
         if not isinstance(data, dict):
             raise RasaUnavailable("tracker is not a JSON object")
         return data
 
-    async def send_message(self, conversation_id: str, text: str, author: str, message_id: str) -> None:
-        body = [{"event": "bot", "text": text,
-                 "metadata": {"sender": "counsellor", "author": author, "message_id": message_id}}]
-        await self._call("POST", self._url(conversation_id, "tracker/events"),
-                         await self._output(conversation_id, execute_side_effects="true"), body)
+    async def command(self, command: Dict[str, Any]) -> None:
+        """One command to Rasa's commands channel. Rasa answers 200 when it applied the
+        command or had already applied it; another 4xx means the command itself is wrong."""
+        url = f"{self.base_url}/webhooks/desk_commands/command"
+        try:
+            async with self.session.post(url, json=command, headers=self._bearer()) as response:
+                if 400 <= response.status < 500 and response.status not in RETRYABLE_4XX:
+                    raise CommandRefused(f"HTTP {response.status}")
+                if response.status >= 300:
+                    raise RasaUnavailable(f"HTTP {response.status}")
+        except (CommandRefused, RasaUnavailable):
+            raise
+        except Exception as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
 
-    async def claim(self, conversation_id: str, first_name: str) -> None:
-        """Claim and transfer: the bot stays quiet, the user is told a person joined.
+    async def status(self, conversation_id: str) -> Dict[str, Any]:
+        """What Rasa holds for the conversation: {"status": ..., "last_seq": ...}."""
+        url = f"{self.base_url}/webhooks/desk_commands/status/{quote(conversation_id, safe='')}"
+        try:
+            async with self.session.get(url, headers=self._bearer()) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"HTTP {response.status}")
+                data = await response.json()
+        except RasaUnavailable:
+            raise
+        except Exception as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if not isinstance(data, dict):
+            raise RasaUnavailable("status is not a JSON object")
+        return data
 
-        The bot may have been in the middle of its questions (it answers while the case
-        is queued): the claim ends them, so that after the case is closed the bot does
-        not come back with a stale question."""
-        await self._call("POST", self._url(conversation_id, "tracker/events"), {}, ENDS_THE_QUESTIONS + [
-            _slot("handoff_status", "active"), _slot("counsellor_name", first_name), _slot("handoff_wait_minutes", None)])
-        await self._call("POST", self._url(conversation_id, "execute"), await self._output(conversation_id),
-                         {"name": "utter_handoff_joined"})
-
-    async def requeue(self, conversation_id: str) -> None:
-        """Back to the queue: the bot answers again, with the queue line (no estimate any more)."""
-        await self._set_slots(conversation_id, [("handoff_status", "queued"), ("counsellor_name", None),
-                                                ("handoff_wait_minutes", None)])
-
-    async def tell_queue_closing(self, conversation_id: str, text: str) -> None:
-        """The counsellors' day ends with the case still queued: the person is told (a
-        `system` message through their channel, like a counsellor's), the case stays
-        queued and the bot goes on answering; the wait estimated earlier no longer holds."""
-        await self._call("POST", self._url(conversation_id, "tracker/events"),
-                         await self._output(conversation_id, execute_side_effects="true"),
-                         [_slot("handoff_wait_minutes", None),
-                          {"event": "bot", "text": text, "metadata": {"sender": "system"}}])
-
-    async def close_conversation(self, conversation_id: str) -> None:
-        await self._set_slots(conversation_id, [("handoff_status", "closed")])
-        # The bot says the case is closed, gives the numbers and asks the feedback question.
-        await self._call("POST", self._url(conversation_id, "execute"), await self._output(conversation_id),
-                         {"name": "utter_handoff_closed"})
-        # `execute` leaves the bot without its listen step, so the rules that read the
-        # answer to the feedback question would not match: add it.
-        await self._call("POST", self._url(conversation_id, "tracker/events"), {},
-                         [{"event": "action", "name": "action_listen"}])
-
-    async def _set_slots(self, conversation_id: str, slots: List[Any]) -> None:
-        await self._call("POST", self._url(conversation_id, "tracker/events"), {},
-                         [_slot(name, value) for name, value in slots])
-
-
-def _slot(name: str, value: Any) -> Dict[str, Any]:
-    return {"event": "slot", "name": name, "value": value}
-
-
-# No active form, no pending question (Rasa's ActiveLoop(None) and requested_slot).
-ENDS_THE_QUESTIONS: List[Dict[str, Any]] = [{"event": "active_loop", "name": None}, _slot("requested_slot", None)]
+    def _bearer(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.commands_token}"}

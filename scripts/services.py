@@ -19,6 +19,8 @@ Configuration comes from the environment, with safe defaults:
   DESK_API_TOKEN   bearer token of the desk's integration API (generated when unset)
   DESK_EVENTS_TOKEN  shared by Rasa's event broker and the desk (generated when unset)
   DESK_STATUS_TOKEN  opens the desk's GET /api/status only: the action server's (generated when unset)
+  DESK_COMMANDS_TOKEN  the desk's commands to Rasa (/webhooks/desk_commands/), Rasa and the desk only
+                   (generated when unset)
   SOCKETIO_SESSION_SECRET  signs socket.io session ids (generated when unset)
   DATABASE_URL     the desk's database (default SQLite under var/; a postgresql:// URL at scale)
   WIDGET_PORT      web widget and demo site of the helpline (default 8080)
@@ -55,17 +57,20 @@ from typing import Dict, List, Mapping, Optional, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 SECRETS_FILE = VAR / "secrets.env"
-GENERATED = ("RASA_API_TOKEN", "DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "SOCKETIO_SESSION_SECRET")
+GENERATED = ("RASA_API_TOKEN", "DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "DESK_COMMANDS_TOKEN",
+             "SOCKETIO_SESSION_SECRET")
 
 # The project's variables, by the services that read them. A service never sees another's.
 OWN: Dict[str, Tuple[str, ...]] = {
-    "rasa": ("RASA_PORT", "RASA_URL", "RASA_API_TOKEN", "DESK_URL", "DESK_EVENTS_TOKEN", "DESK_RETENTION_DAYS",
+    "rasa": ("RASA_PORT", "RASA_URL", "RASA_API_TOKEN", "DESK_URL", "DESK_EVENTS_TOKEN", "DESK_COMMANDS_TOKEN",
+             "DESK_RETENTION_DAYS",
              "HANDOFF_*", "ACTION_SERVER_TIMEOUT", "SOCKETIO_*", "CHANNEL_*", "MESSENGER_*", "TELEGRAM_*",
              "TWILIO_*", "TRACKER_DB_URL", "ENABLE_REST_CHANNEL", "RASA_INTERNAL_NETWORKS",
              # the channels' limits (bot/rasa_addons/settings.py)
              "MAX_BODY_BYTES", "MAX_MESSAGE_CHARS", "RATE_*", "NEW_CASES_PER_ADDRESS_PER_MINUTE", "TRUSTED_PROXIES"),
     "actions": ("ACTIONS_PORT", "DESK_URL", "DESK_STATUS_TOKEN"),
-    "desk": ("DESK_*", "DATABASE_URL", "RASA_URL", "RASA_API_TOKEN", "TRACKER_DB_URL"),
+    # HANDOFF_CRISIS_GRACE_SECONDS: the desk's crisis countdown shows Rasa's grace period (one name)
+    "desk": ("DESK_*", "DATABASE_URL", "RASA_URL", "RASA_API_TOKEN", "TRACKER_DB_URL", "HANDOFF_CRISIS_GRACE_SECONDS"),
     "widget": ("WIDGET_*", "RASA_PORT"),
 }
 # Read by this script only.

@@ -56,14 +56,17 @@ def agent(model_path: str):
 
 @contextlib.contextmanager
 def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] = None,
-                  limits: Optional[Dict[str, str]] = None) -> Iterator[Stack]:
+                  limits: Optional[Dict[str, str]] = None, extra_env: Optional[Dict[str, str]] = None,
+                  event_broker: Optional[Dict[str, object]] = None) -> Iterator[Stack]:
     """Rasa + action server + desk + web widget from `scripts/services.py`, on free ports, with
     private databases and a private copy of the content (so tests can edit it).
     Counsellors are on duty around the clock in this copy, so the tests do not depend
     on the time of day. With `postgres`, the desk and Rasa's tracker store both use it.
     The tests talk to the assistant through the REST channel, which is off unless
     ENABLE_REST_CHANNEL=true, and send many messages from one address: the rate limits and
-    the new-case cap are raised (TEST_LIMITS) unless `limits` gives others (README, "Limits")."""
+    the new-case cap are raised (TEST_LIMITS) unless `limits` gives others (README, "Limits").
+    `extra_env` adds or overrides variables; `event_broker` replaces endpoints.yml's broker
+    ({} for none)."""
     content = work / "content"
     shutil.copytree(ROOT / "content", content)
     always_open(content)
@@ -80,10 +83,15 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
             "type": endpoints["tracker_store"]["type"], "dialect": "postgresql", "url": "127.0.0.1", "port": postgres.port,
             "db": f"tracker_{suffix}", "username": "postgres", "password": "",
         }
+    if event_broker is not None:
+        endpoints.pop("event_broker", None)
+        if event_broker:
+            endpoints["event_broker"] = event_broker
     endpoints_file = work / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints))
     rasa_port, actions_port, desk_port, widget_port = free_port(), free_port(), free_port(), free_port()
     token = uuid.uuid4().hex
+    commands_token = uuid.uuid4().hex
     env = dict(
         os.environ,
         RASA_PORT=str(rasa_port),
@@ -93,6 +101,7 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         RASA_API_TOKEN=token,
         DESK_API_TOKEN=DESK_TOKEN,
         DESK_EVENTS_TOKEN=uuid.uuid4().hex,
+        DESK_COMMANDS_TOKEN=commands_token,
         DATABASE_URL=desk_url,
         TRACKER_DB_URL=tracker_url,
         HANDOFF_DB=str(work / "handoff.db"),
@@ -103,6 +112,7 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
         ENABLE_REST_CHANNEL="true",
     )
     env.update(TEST_LIMITS if limits is None else limits)
+    env.update(extra_env or {})
     log = open(work / "services.log", "w")
     process = subprocess.Popen(
         [sys.executable, "scripts/services.py", model_path], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -110,7 +120,7 @@ def running_stack(model_path: str, work: Path, postgres: Optional[TempPostgres] 
     )
     stack = Stack(f"http://127.0.0.1:{rasa_port}", token, content, work / "services.log", actions_port, process,
                   desk_url=f"http://127.0.0.1:{desk_port}", desk_token=DESK_TOKEN,
-                  widget_url=f"http://127.0.0.1:{widget_port}")
+                  widget_url=f"http://127.0.0.1:{widget_port}", commands_token=commands_token)
     try:
         stack.wait_ready(240)
         yield stack

@@ -1,8 +1,8 @@
 """What Rasa shows to the outside: the channels and a health check, nothing else.
 
 Rasa serves its HTTP API (`--enable-api`: trackers, models, `/conversations/.../execute`...)
-on the same port as the channels. The API is for the services on this machine (the desk,
-the crisis watchdog), protected by RASA_API_TOKEN; nobody outside should reach it even with a
+on the same port as the channels. The API is for the services on this machine (the desk reads
+trackers with it), protected by RASA_API_TOKEN; nobody outside should reach it even with a
 leaked token. This "channel" (listed in credentials.yml) adds one request middleware to
 Rasa's server: a request from outside, that is from an address not in RASA_INTERNAL_NETWORKS
 (default: this machine) or carrying a proxy's forwarding header (X-Forwarded-For, Forwarded,

@@ -1,7 +1,7 @@
 """The Rasa service's settings, read from the environment with safe defaults: the code that
-runs inside Rasa reads its configuration here (the handoff's HANDOFF_* variables excepted,
-read in bot/rasa_addons/handoff/). A malformed value falls back to its default with a
-warning, never to "no limit": a typo must not open the door.
+runs inside Rasa reads its configuration here (HANDOFF_DB excepted, read by the handoff
+registry). A malformed value falls back to its default with a warning, never to "no
+limit": a typo must not open the door.
 
   ENABLE_REST_CHANNEL               false  the REST channel (`/webhooks/rest/webhook`, development and
                                            tests only) answers only when "true"
@@ -18,6 +18,11 @@ warning, never to "no limit": a typo must not open the door.
                                            X-Forwarded-For is believed; otherwise the peer's address counts
   SOCKETIO_CORS_ORIGINS             the widget's own origins (never "any"; "*" is refused)
   RASA_INTERNAL_NETWORKS            127.0.0.0/8,::1/128: who reaches Rasa's HTTP API beyond the channels
+  DESK_COMMANDS_TOKEN               unset  bearer token of the desk's commands (/webhooks/desk_commands/);
+                                           unset: every command is refused (401)
+  HANDOFF_CRISIS_GRACE_SECONDS      60     a crisis typed while a counsellor has the conversation: the
+                                           emergency answer follows if no counsellor answers within this
+                                           (the desk's countdown reads the same variable)
 """
 from __future__ import annotations
 
@@ -54,7 +59,7 @@ DEFAULT_INTERNAL_NETWORKS = "127.0.0.0/8,::1/128"
 
 def internal_networks(env: Optional[Mapping[str, str]] = None) -> List[Any]:
     """RASA_INTERNAL_NETWORKS: addresses (CIDR, comma-separated) whose requests may use Rasa's
-    HTTP API (the desk's, the watchdog's); default this machine only."""
+    HTTP API (the desk's tracker reads) and the desk's commands channel; default this machine only."""
     import ipaddress
 
     env = os.environ if env is None else env
@@ -124,3 +129,22 @@ def settings() -> ChannelSettings:
     if _current is None:
         _current = ChannelSettings.from_env()
     return _current
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    desk_commands_token: str = ""
+    crisis_grace_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "HandoffSettings":
+        env = os.environ if env is None else env
+        return cls(
+            desk_commands_token=env.get("DESK_COMMANDS_TOKEN") or "",
+            crisis_grace_seconds=float(_int(env, "HANDOFF_CRISIS_GRACE_SECONDS", 60, 0)),
+        )
+
+
+def handoff_settings() -> HandoffSettings:
+    """Read at each call (cheap): the tests start several stacks with different values."""
+    return HandoffSettings.from_env()

@@ -6,14 +6,20 @@ parameters, that is the conversation's events with the child's text, into the ex
 from there into Rasa's log. This subclass (`type: bot.rasa_addons.tracker_store.PrivateSQLTrackerStore`
 in endpoints.yml, same settings as `type: SQL`) swaps in the same engine with
 `hide_parameters=True`, and keeps a SQLite file readable by its owner only.
+
+It also arms the crisis watchdog when a conversation is saved (handoff/watchdog.py): here,
+because every turn is saved, whatever event broker is configured, or none.
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+logger = logging.getLogger(__name__)
 
 
 def private_sqlite_file(url: Any) -> None:
@@ -33,3 +39,12 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         private_sqlite_file(url)
+
+    async def stream_events(self, tracker: Any) -> None:
+        try:
+            from bot.rasa_addons.handoff.watchdog import arm_after_a_crisis
+
+            arm_after_a_crisis(tracker)
+        except Exception:  # never lose a turn over it; the desk still shows the alert
+            logger.exception("Could not arm the crisis watchdog")
+        await super().stream_events(tracker)

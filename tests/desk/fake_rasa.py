@@ -1,4 +1,6 @@
-"""A tiny stand-in for Rasa's HTTP API: serves trackers, records what the desk sends."""
+"""A tiny stand-in for Rasa: serves trackers (its HTTP API), and takes the desk's commands
+(the commands channel) as Rasa does: applied once per id, a sequence number at or below the
+conversation's last one being a retry. Records everything the desk sends."""
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +19,14 @@ TRACKER = json.loads((Path(__file__).parent / "data" / "tracker_sextortion.json"
 
 
 class FakeRasa:
-    def __init__(self, token: str = "rasa-secret"):
+    def __init__(self, token: str = "rasa-secret", commands_token: str = "commands-secret"):
         self.token = token
+        self.commands_token = commands_token
+        self.applied: List[Dict[str, Any]] = []  # commands applied, in the order applied
+        self.last_seq: Dict[str, int] = {}
+        self.status_of: Dict[str, Any] = {}  # what the status query answers, per conversation
+        self.fail_commands = 0  # the next N commands answer 503 (not applied)
+        self.lose_answers = 0  # the next N commands are applied, but answer 502 (the answer is lost)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.requests: List[Dict[str, Any]] = []
@@ -57,6 +65,50 @@ class FakeRasa:
             return web.json_response(tracker)
         return web.json_response({"sender_id": conversation, "events": []})
 
+    async def _command(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        conversation = (body or {}).get("conversation_id") if isinstance(body, dict) else None
+        with self._lock:
+            self.requests.append({"method": request.method, "path": request.path, "tail": "command",
+                                  "conversation_id": conversation, "query": dict(request.query), "json": body,
+                                  "time": time.time()})
+        if request.headers.get("authorization") != f"Bearer {self.commands_token}":
+            return web.json_response({"error": "missing or invalid bearer token"}, status=401)
+        if self.down:
+            return web.json_response({"error": "down"}, status=503)
+        with self._lock:
+            if self.fail_commands:
+                self.fail_commands -= 1
+                return web.json_response({"error": "not applied"}, status=503)
+            duplicate = body["seq"] <= self.last_seq.get(conversation, 0)
+            if not duplicate:
+                self.applied.append(body)
+                self.last_seq[conversation] = body["seq"]
+                status = {"claim": "active", "transfer": "active", "requeue": "queued", "close": "closed"}.get(body["type"])
+                if status:
+                    self.status_of[conversation] = status
+            if self.lose_answers:
+                self.lose_answers -= 1
+                return web.json_response({"error": "answer lost"}, status=502)
+        return web.json_response({"applied": not duplicate, **({"duplicate": True} if duplicate else {})})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation_id"]
+        with self._lock:
+            self.requests.append({"method": "GET", "path": request.path, "tail": "status",
+                                  "conversation_id": conversation, "query": {}, "json": None, "time": time.time()})
+        if request.headers.get("authorization") != f"Bearer {self.commands_token}":
+            return web.json_response({"error": "missing or invalid bearer token"}, status=401)
+        if self.down:
+            return web.json_response({"error": "down"}, status=503)
+        return web.json_response({"conversation_id": conversation, "status": self.status_of.get(conversation),
+                                  "last_seq": self.last_seq.get(conversation, 0)})
+
+    def commands(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """The commands applied for this conversation, in order."""
+        with self._lock:
+            return [c for c in self.applied if c["conversation_id"] == conversation_id]
+
     def start(self) -> "FakeRasa":
         ready = threading.Event()
 
@@ -64,6 +116,8 @@ class FakeRasa:
             asyncio.set_event_loop(self._loop)
             app = web.Application()
             app.router.add_route("*", "/conversations/{conversation_id}/{tail:.*}", self._handle)
+            app.router.add_route("POST", "/webhooks/desk_commands/command", self._command)
+            app.router.add_route("GET", "/webhooks/desk_commands/status/{conversation_id}", self._status)
             self._runner = web.AppRunner(app, access_log=None)
             self._loop.run_until_complete(self._runner.setup())
             self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())

@@ -56,11 +56,13 @@ class Desk:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_desk(work: Path, database_url: str, rasa_url: str, rasa_token: str, **extra_env: str) -> Desk:
+def start_desk(work: Path, database_url: str, rasa_url: str, rasa_token: str, commands_token: str = "commands-secret",
+               **extra_env: str) -> Desk:
     port = free_port()
     api_token, events_token = uuid.uuid4().hex, uuid.uuid4().hex
     env = dict(os.environ, PYTHONPATH=str(ROOT), DESK_PORT=str(port), BIND_HOST="127.0.0.1",
-               DATABASE_URL=database_url, RASA_URL=rasa_url, RASA_API_TOKEN=rasa_token, DESK_API_TOKEN=api_token,
+               DATABASE_URL=database_url, RASA_URL=rasa_url, RASA_API_TOKEN=rasa_token,
+               DESK_COMMANDS_TOKEN=commands_token, DESK_API_TOKEN=api_token,
                DESK_EVENTS_TOKEN=events_token, TRACKER_DB_URL=f"sqlite:///{work}/tracker.db",
                DESK_PURGE_INTERVAL_SECONDS="3600")
     env.update(extra_env)

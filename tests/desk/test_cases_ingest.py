@@ -87,7 +87,12 @@ def test_events_update_the_case(engine):
     assert case_ops.get_case(engine, case_id)["user_left"]
     # A counsellor message the desk stored is not stored twice when Rasa echoes it.
     message = case_ops.add_counsellor_message(engine, case_id, "Léa", "Bonjour, je suis là.")
-    case_ops.mark_delivery(engine, case_id, message["id"], True)
+    # Rasa applied the message's command (desk/commands.py): delivered.
+    from desk import commands
+
+    command = commands.head(engine, "c2")
+    assert command["type"] == "message" and command["payload"]["_message_row"] == message["id"]
+    commands.delivered(engine, command, NOW + 6.5)
     assert not case_ops.get_case(engine, case_id)["alert"]  # a person answered: alert cleared
     apply(engine, ev("a4", "c2", "bot", NOW + 7, text="Bonjour, je suis là.", sender="counsellor", author="Léa",
                      message_id=message["message_id"]),

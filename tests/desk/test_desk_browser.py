@@ -52,10 +52,9 @@ def test_counsellor_sees_a_case_live_claims_and_replies(browser, desk, fake_rasa
     page.get_by_label("Votre message (signé Léa)").fill("Bonjour, je suis Léa. Tu as bien fait d'écrire.")
     page.get_by_role("button", name="Envoyer").click()
     expect(page.locator("#reply-status")).to_contain_text("envoyé", timeout=10000)
-    sent = fake_rasa.wait_for(lambda: [r for r in fake_rasa.calls(conversation, "POST")
-                                       if r["query"].get("execute_side_effects") == "true"])
-    assert sent[0]["json"][0]["text"] == "Bonjour, je suis Léa. Tu as bien fait d'écrire."
-    assert sent[0]["json"][0]["metadata"]["author"] == "Léa"
+    sent = fake_rasa.wait_for(lambda: [c for c in fake_rasa.commands(conversation) if c["type"] == "message"])
+    assert sent[0]["payload"]["text"] == "Bonjour, je suis Léa. Tu as bien fait d'écrire."
+    assert sent[0]["payload"]["author"] == "Léa"
     # The message shows in the transcript (live), and the crisis alert is cleared.
     page.locator(".msg-counsellor", has_text="Tu as bien fait d'écrire").wait_for(timeout=10000)
     expect(page.locator("#crisis-alert")).to_be_hidden(timeout=10000)

@@ -76,17 +76,13 @@ def test_context_is_fetched_later_when_rasa_was_down(desk, fake_rasa):
     wait_until(lambda: desk.api("GET", f"/api/cases/{case_id}").json()["flow"] == "sextortion", 15, "retried context")
 
 
-CLAIM_EVENTS = [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None},
-                {"event": "slot", "name": "handoff_status", "value": "active"}]
-
-
 def claim_sent(fake_rasa, conversation, first_name):
-    """The claim, as the claim button sends it: questions ended, active, the name, then utter_handoff_joined."""
-    calls = [(r["tail"], r["json"]) for r in fake_rasa.calls(conversation, "POST")]
-    expected = CLAIM_EVENTS + [{"event": "slot", "name": "counsellor_name", "value": first_name},
-                               {"event": "slot", "name": "handoff_wait_minutes", "value": None}]
-    index = calls.index(("tracker/events", expected))
-    assert calls[index + 1] == ("execute", {"name": "utter_handoff_joined"})
+    """The claim, as the claim button sends it: one `claim` command with the counsellor's name
+    (Rasa ends any question, goes quiet and says a person joined); returns its place among
+    the conversation's commands."""
+    commands = fake_rasa.commands(conversation)
+    index = [(c["type"], c["payload"]) for c in commands].index(("claim", {"counsellor_name": first_name}))
+    assert [c["seq"] for c in commands] == list(range(1, len(commands) + 1))  # in order, none missing
     return index
 
 
@@ -98,12 +94,12 @@ def test_api_reply_and_close_reach_rasa_in_the_contract_format(desk, fake_rasa):
     assert desk.api("GET", f"/api/cases/{case_id}").json()["status"] == "active"
     claimed_at = claim_sent(fake_rasa, conversation, "Léa")
     message_id = response.json()["message_id"]
-    sent = [r for r in fake_rasa.calls(conversation, "POST") if r["query"].get("execute_side_effects")]
-    assert fake_rasa.calls(conversation, "POST").index(sent[0]) > claimed_at + 1  # the claim first
-    # through the conversation's own channel (the case's), never Rasa's "latest"
-    assert sent[0]["query"] == {"output_channel": "rest", "execute_side_effects": "true", "token": fake_rasa.token}
-    assert sent[0]["json"] == [{"event": "bot", "text": "Bonjour, ici Léa.",
-                                "metadata": {"sender": "counsellor", "author": "Léa", "message_id": message_id}}]
+    commands = fake_rasa.commands(conversation)
+    sent = [c for c in commands if c["type"] == "message"]
+    assert commands.index(sent[0]) == claimed_at + 1  # the claim first
+    # the commands channel with its own token, never Rasa's HTTP API (whose token it does not send)
+    assert not [r for r in fake_rasa.calls(conversation, "POST") if r["tail"] != "command"]
+    assert sent[0]["payload"] == {"text": "Bonjour, ici Léa.", "author": "Léa", "message_id": message_id}
     # Rasa echoes the message as a bot event: the desk does not store it twice.
     desk.ingest([{"id": f"{conversation}-echo", "conversation_id": conversation, "type": "bot", "text": "Bonjour, ici Léa.",
                   "sender": "counsellor", "author": "Léa", "message_id": message_id, "timestamp": time.time(),
@@ -114,9 +110,7 @@ def test_api_reply_and_close_reach_rasa_in_the_contract_format(desk, fake_rasa):
     closed = desk.api("POST", f"/api/cases/{case_id}/close", json={"outcome": "information_preoccupante"})
     assert closed.status_code == 200 and closed.json()["case"]["status"] == "closed"
     assert closed.json()["rasa_notified"] is True
-    calls = [(r["tail"], r["json"], r["query"].get("output_channel")) for r in fake_rasa.calls(conversation, "POST")]
-    closing = calls.index(("tracker/events", [{"event": "slot", "name": "handoff_status", "value": "closed"}], None))
-    assert calls[closing + 1] == ("execute", {"name": "utter_handoff_closed"}, "rest")
+    assert [c["type"] for c in fake_rasa.commands(conversation)][-1] == "close"
     assert desk.api("POST", f"/api/cases/{case_id}/close", json={"outcome": "out_of_scope"}).status_code == 409
     late = desk.api("POST", f"/api/cases/{case_id}/messages", json={"text": "encore ?", "author": "Léa"})
     assert late.status_code == 409 and "error" in late.json()
@@ -133,14 +127,20 @@ def test_undelivered_message_is_reported_and_kept(desk, fake_rasa):
     fake_rasa.down = True
     try:
         response = desk.api("POST", f"/api/cases/{case_id}/messages", json={"text": "Tu es là ?", "author": "Léa"})
+        transcript = desk.api("GET", f"/api/cases/{case_id}").json()["transcript"]
     finally:
         fake_rasa.down = False
     assert response.status_code == 502 and response.json()["delivered"] is False
     assert "NOT delivered" in response.json()["error"]
-    transcript = desk.api("GET", f"/api/cases/{case_id}").json()["transcript"]
+    assert response.json()["retrying"] is True
     assert [m for m in transcript if m["text"] == "Tu es là ?"][0]["delivered"] is False
-    # Rasa could not be told of the claim: the case waits again rather than look taken.
-    assert desk.api("GET", f"/api/cases/{case_id}").json()["status"] == "queued"
+    # The desk owns the case: the claim stands, and the claim then the message reach Rasa once
+    # it is back (the outbox retries), each once, in order.
+    assert desk.api("GET", f"/api/cases/{case_id}").json()["status"] == "active"
+    fake_rasa.wait_for(lambda: [c for c in fake_rasa.commands(conversation) if c["type"] == "message"], 15)
+    assert [c["type"] for c in fake_rasa.commands(conversation)] == ["claim", "message"]
+    wait_until(lambda: [m for m in desk.api("GET", f"/api/cases/{case_id}").json()["transcript"]
+                        if m["text"] == "Tu es là ?"][0]["delivered"] is True, 10, "marked delivered")
 
 
 BAD_BODIES = [
@@ -300,7 +300,7 @@ def test_counsellor_flow_through_the_pages(desk, fake_rasa):
     assert results[loser].json()["notice"] == "already_claimed"
     browser = lea if winner == "lea" else leo
     first_name = "Léa" if winner == "lea" else "Léo"
-    fake_rasa.wait_for(lambda: [r for r in fake_rasa.calls(conversation, "POST") if r["tail"] == "execute"])
+    fake_rasa.wait_for(lambda: fake_rasa.commands(conversation))
     assert claim_sent(fake_rasa, conversation, first_name) == 0
 
     other = leo if winner == "lea" else lea
@@ -310,8 +310,8 @@ def test_counsellor_flow_through_the_pages(desk, fake_rasa):
     reply = browser.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "Je suis là, tu as bien fait."},
                               timeout=10, headers={"X-CSRF-Token": browser.csrf, "X-Requested-With": "fetch"})
     assert reply.status_code == 200 and reply.json()["delivered"] is True
-    sent = [r["json"] for r in fake_rasa.calls(conversation, "POST") if r["query"].get("execute_side_effects")]
-    assert sent[-1][0]["text"] == "Je suis là, tu as bien fait." and sent[-1][0]["metadata"]["author"] == first_name
+    sent = [c["payload"] for c in fake_rasa.commands(conversation) if c["type"] == "message"]
+    assert sent[-1]["text"] == "Je suis là, tu as bien fait." and sent[-1]["author"] == first_name
 
     close = browser.post(f"/cases/{case_id}/close", {"outcome": "complaint_advised"}, allow_redirects=False)
     assert close.status_code == 303 and "notice=closed" in close.headers["Location"]
@@ -331,8 +331,8 @@ def test_writing_in_a_queued_case_claims_it(desk, fake_rasa):
     # Rasa hears the claim exactly as from the claim button (the bot goes quiet, any question
     # in progress ends), then the message.
     claimed_at = claim_sent(fake_rasa, conversation, "Léa")
-    calls = fake_rasa.calls(conversation, "POST")
-    assert calls[claimed_at + 2]["json"][0]["text"] == "Bonjour, je suis Léa."
+    commands = fake_rasa.commands(conversation)
+    assert commands[claimed_at + 1]["payload"]["text"] == "Bonjour, je suis Léa."
     # The case is Léa's now: Léo cannot write in it; Léa's next message claims nothing.
     refused = leo.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "moi aussi"}, timeout=5,
                             headers={"X-CSRF-Token": leo.csrf, "X-Requested-With": "fetch"})
@@ -340,7 +340,7 @@ def test_writing_in_a_queued_case_claims_it(desk, fake_rasa):
     again = lea.http.post(desk.url + f"/cases/{case_id}/reply", data={"text": "Tu es là ?"}, timeout=10,
                           headers={"X-CSRF-Token": lea.csrf, "X-Requested-With": "fetch"})
     assert again.json()["claimed"] is False
-    assert [r["tail"] for r in fake_rasa.calls(conversation, "POST")].count("execute") == 1
+    assert [c["type"] for c in fake_rasa.commands(conversation)].count("claim") == 1
     audit = logged_in(desk, "sam").get("/audit").text
     assert "a pris en charge en écrivant" in audit
 

@@ -30,9 +30,8 @@ def test_main_flow_on_postgres(postgres, fake_rasa, tmp_path):
         assert lea.post(f"/cases/{case_id}/claim", allow_redirects=False).headers["Location"].endswith("already_claimed")
         reply = lea.post(f"/cases/{case_id}/reply", {"text": "Bonjour, je m'appelle Léa."}, allow_redirects=False)
         assert reply.status_code == 303 and "notice=sent" in reply.headers["Location"]
-        sent = fake_rasa.wait_for(lambda: [r for r in fake_rasa.calls(conversation, "POST")
-                                           if r["query"].get("execute_side_effects") == "true"])
-        assert sent[0]["json"][0]["text"] == "Bonjour, je m'appelle Léa."
+        sent = fake_rasa.wait_for(lambda: [c for c in fake_rasa.commands(conversation) if c["type"] == "message"])
+        assert sent[0]["payload"]["text"] == "Bonjour, je m'appelle Léa."
         closed = desk.api("POST", f"/api/cases/{case_id}/close", json={"outcome": "platform_report"})
         assert closed.status_code == 200 and closed.json()["case"]["outcome"] == "platform_report"
     finally:

@@ -69,6 +69,7 @@ class Stack:
     process: subprocess.Popen
     desk_url: str = ""
     desk_token: str = ""
+    commands_token: str = ""  # DESK_COMMANDS_TOKEN: the desk's commands to Rasa
     widget_url: str = ""
 
     def wait_ready(self, seconds: float) -> None:

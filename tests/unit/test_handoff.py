@@ -36,17 +36,6 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Registry:
     return registry_module.shared_registry()
 
 
-class RecordingWatchdog:
-    def __init__(self) -> None:
-        self.alerts: List[str] = []
-
-    def attach(self, registry: Registry) -> None:
-        pass
-
-    def crisis_during_handoff(self, conversation_id: str, at: float) -> None:
-        self.alerts.append(conversation_id)
-
-
 def user(text: str, sender: str = "c1", intent: str = "inform") -> Dict[str, Any]:
     return {"sender_id": sender, "event": "user", "text": text, "timestamp": 1.0, "input_channel": "socketio",
             "parse_data": {"intent": {"name": intent, "confidence": 1.0}}}
@@ -70,16 +59,21 @@ def test_messages_reach_the_desk_only_while_a_person_has_the_conversation(regist
     assert registry.case_open("c1") and not registry.in_human_mode("c1")
     answered = broker.translate({"sender_id": "c1", "event": "bot", "text": "Voici quoi faire", "timestamp": 3.0})
     assert answered["type"] == "bot" and answered["sender"] == "bot"
+    # A broker never decides human mode: the desk's commands do (handoff/commands.py).
     broker.translate(slot("handoff_status", "active"))
+    assert not registry.in_human_mode("c1")
+    registry.set_status("c1", "active")  # the desk's claim, applied
     assert registry.in_human_mode("c1")
     broker.translate(slot("handoff_status", "closed"))
+    assert registry.in_human_mode("c1")
+    registry.set_status("c1", "closed")  # the desk's close, applied
     assert not registry.in_human_mode("c1")
     assert broker.translate(user("merci")) is None
 
 
 def test_counsellor_messages_are_labelled_and_remembered(registry: Registry) -> None:
     broker = DeskEventBroker("http://desk", "t", registry=registry)
-    broker.translate(slot("handoff_status", "active"))
+    registry.set_status("c1", "active")  # the desk's claim, applied
     event = broker.translate({"sender_id": "c1", "event": "bot", "text": "Bonjour, je suis Léa", "timestamp": 5.0,
                               "metadata": {"sender": "counsellor", "author": "Léa", "message_id": "m1"}})
     assert (event["sender"], event["author"], event["message_id"]) == ("counsellor", "Léa", "m1")
@@ -89,30 +83,38 @@ def test_counsellor_messages_are_labelled_and_remembered(registry: Registry) -> 
 
 
 def test_a_crisis_during_a_handoff_alerts_the_counsellor(registry: Registry) -> None:
-    watchdog = RecordingWatchdog()
-    broker = DeskEventBroker("http://desk", "t", registry=registry, watchdog=watchdog)  # type: ignore[arg-type]
+    broker = DeskEventBroker("http://desk", "t", registry=registry)
     broker.translate(slot("crisis_type", "suicide"))
     outside = broker.translate(slot("risk_level", "critical"))
-    assert outside["type"] == "risk" and outside["alert"] is False and watchdog.alerts == []
+    assert outside["type"] == "risk" and outside["alert"] is False
     # Queued: the bot answers the crisis itself, at once; nothing to wait for.
     broker.translate(slot("handoff_status", "queued"))
     queued = broker.translate(slot("risk_level", "critical"))
-    assert queued["alert"] is False and watchdog.alerts == []
-    broker.translate(slot("handoff_status", "active"))
+    assert queued["alert"] is False
+    registry.set_status("c1", "active")  # the desk's claim, applied
     broker.translate(user("je vais me tuer", intent="crisis"))
     during = broker.translate(slot("risk_level", "critical"))
-    assert during["alert"] is True and during["crisis_type"] == "suicide" and watchdog.alerts == ["c1"]
+    assert during["alert"] is True and during["crisis_type"] == "suicide"
 
 
-def test_a_critical_risk_carried_over_to_a_new_session_is_no_new_crisis(registry: Registry) -> None:
-    """A new session or a restart sets the slots again: the watchdog is armed by a crisis
-    message, not by the slot (it sent a second, unasked-for emergency answer)."""
-    watchdog = RecordingWatchdog()
-    broker = DeskEventBroker("http://desk", "t", registry=registry, watchdog=watchdog)  # type: ignore[arg-type]
-    broker.translate(slot("handoff_status", "active"))
-    broker.translate(user("allo ?", intent="greet"))
-    carried = broker.translate(slot("risk_level", "critical"))
-    assert carried["alert"] is True and watchdog.alerts == []  # the desk still shows the risk
+def test_the_watchdog_is_armed_by_a_crisis_message_with_a_person_whatever_the_broker(registry: Registry) -> None:
+    """Armed when the conversation is saved (the tracker store), by a crisis message, not by
+    any "critical" slot: a new session or a restart carries the slot over, and that is no new
+    crisis (it sent a second, unasked-for emergency answer)."""
+    from bot.rasa_addons.handoff.watchdog import arm_after_a_crisis
+
+    crisis = rasa_tracker("crisis", after_user=[SlotSet("risk_level", "critical", timestamp=50.0)])
+    arm_after_a_crisis(crisis, registry)
+    assert registry.due_deadlines(1e12) == []  # nobody has the conversation: the bot answered itself
+    registry.set_status("c1", "active")
+    carried = rasa_tracker("greet", [SessionStarted(), SlotSet("risk_level", "critical", timestamp=40.0)])
+    arm_after_a_crisis(carried, registry)
+    assert registry.due_deadlines(1e12) == []
+    arm_after_a_crisis(crisis, registry)
+    assert registry.due_deadlines(1e12) == [("c1", 50.0)]
+    registry.deadline_done("c1", 200.0)
+    arm_after_a_crisis(crisis, registry)  # the same crisis, saved again (a command, a later save)
+    assert registry.due_deadlines(1e12) == []
 
 
 def test_feedback_and_quick_exit_are_forwarded(registry: Registry) -> None:

@@ -21,7 +21,7 @@ ENV = {
     "BIND_HOST": "127.0.0.1", "CONTENT_DIR": "/c",
     "RASA_PORT": "5005", "ACTIONS_PORT": "5055", "DESK_PORT": "8081", "WIDGET_PORT": "8080",
     "RASA_API_TOKEN": "rasa-token", "DESK_API_TOKEN": "desk-token", "DESK_EVENTS_TOKEN": "events-token",
-    "DESK_STATUS_TOKEN": "status-token",
+    "DESK_STATUS_TOKEN": "status-token", "DESK_COMMANDS_TOKEN": "commands-token",
     "SOCKETIO_SESSION_SECRET": "sio-secret", "CHANNEL_ID_SECRET": "id-secret", "TELEGRAM_TOKEN": "tg-token",
     "TWILIO_AUTH_TOKEN": "tw-token", "DATABASE_URL": "postgresql://desk:pw@db/desk",
     "DESK_WEBHOOK_SECRET": "hook-secret", "RASA_MODEL": "models/x.tar.gz",
@@ -43,6 +43,8 @@ def test_each_service_gets_only_its_own_secrets() -> None:
             "DESK_WEBHOOK_SECRET"} <= set(desk)
     assert not {"TELEGRAM_TOKEN", "TWILIO_AUTH_TOKEN", "CHANNEL_ID_SECRET", "SOCKETIO_SESSION_SECRET"} & set(desk)
     assert not {n for n in widget if "TOKEN" in n or "SECRET" in n or n == "DATABASE_URL"}
+    # The desk's commands to Rasa: a token for the two of them only.
+    assert "DESK_COMMANDS_TOKEN" in rasa and "DESK_COMMANDS_TOKEN" in desk and "DESK_COMMANDS_TOKEN" not in actions
     for env in (rasa, actions, desk, widget):
         assert env["PATH"] == "/usr/bin" and env["CONTENT_DIR"] == "/c" and env["RASA_TELEMETRY_ENABLED"] == "false"
         assert "SOME_VENDOR_API_KEY" not in env and "GITHUB_TOKEN" not in env and "RASA_MODEL" not in env
@@ -55,7 +57,8 @@ def test_generated_tokens_go_to_a_private_file_and_are_kept(tmp_path: Path) -> N
     path = tmp_path / "var" / "secrets.env"
     env = {"RASA_API_TOKEN": "mine"}
     taken = services.fill_secrets(env, path)
-    assert taken == ["DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "SOCKETIO_SESSION_SECRET"]
+    assert taken == ["DESK_API_TOKEN", "DESK_EVENTS_TOKEN", "DESK_STATUS_TOKEN", "DESK_COMMANDS_TOKEN",
+                     "SOCKETIO_SESSION_SECRET"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     text = path.read_text()

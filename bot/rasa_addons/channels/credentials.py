@@ -27,6 +27,7 @@ ID_SECRET = "CHANNEL_ID_SECRET"
 BASE_CHANNELS: Dict[str, Any] = {
     "bot.rasa_addons.channels.rest.SafeRestInput": {},
     "bot.rasa_addons.channels.socketio.SafeSocketIOInput": {},
+    "bot.rasa_addons.channels.desk_commands.DeskCommandsInput": {},
 }
 # name -> (class path, variables that must all be set)
 MESSAGING: Dict[str, Tuple[str, Tuple[str, ...]]] = {

@@ -27,14 +27,11 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_addons.channels.limits import new_case_allowed, report_case_limit
 from bot.rasa_addons.handoff.registry import Registry, shared_registry
-from bot.rasa_addons.handoff.watchdog import CrisisWatchdog
 
 logger = logging.getLogger(__name__)
 
 HANDOFF_SLOT = "handoff_status"
 RISK_SLOTS = ("risk_level", "risk_reasons", "crisis_type")
-# Messages after which a "critical" risk is a new crisis (deny: an unambiguous "not safe").
-CRISIS_MESSAGE_INTENTS = ("crisis", "crisis_check", "deny")
 FEEDBACK_SLOT = "feedback"
 MAX_REMEMBERED = 5000  # conversations whose risk facts are kept in memory (least recent dropped)
 # Answers that mean the batch itself is wrong: retrying cannot help.
@@ -47,17 +44,13 @@ class DeskEventBroker(EventBroker):
         desk_url: str,
         token: str,
         registry: Optional[Registry] = None,
-        watchdog: Optional[CrisisWatchdog] = None,
         retry_max_seconds: float = 30.0,
     ) -> None:
         self.desk_url = desk_url.rstrip("/")
         self.token = token
         self.registry = registry or shared_registry()
-        self.watchdog = watchdog
         self.retry_max_seconds = retry_max_seconds
         self._facts: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
-        # Whether each conversation's latest user message was a crisis message (bounded).
-        self._crisis_messages: "OrderedDict[str, bool]" = OrderedDict()
         self._wake: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._sender: Optional[asyncio.Task] = None
@@ -70,7 +63,6 @@ class DeskEventBroker(EventBroker):
         broker = cls(
             desk_url=os.environ.get("DESK_URL") or kwargs.get("desk_url") or "http://127.0.0.1:8081",
             token=os.environ.get("DESK_EVENTS_TOKEN", ""),
-            watchdog=CrisisWatchdog.from_environment(),
         )
         broker.start()
         return broker
@@ -80,8 +72,6 @@ class DeskEventBroker(EventBroker):
         self._loop = asyncio.get_event_loop()
         self._wake = asyncio.Event()
         self._sender = self._loop.create_task(self._send_forever())
-        if self.watchdog:
-            self.watchdog.attach(self.registry)
 
     def is_ready(self) -> bool:
         return True
@@ -109,8 +99,8 @@ class DeskEventBroker(EventBroker):
     def translate(self, event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """The desk event for this Rasa event, or None if the desk need not know.
 
-        Also keeps the registry in step with `handoff_status` (here, because every
-        change of the slot, whoever made it, goes through the broker).
+        Also records in the registry a case the bot opened (`queued`), so that the
+        conversation's messages are forwarded.
         """
         conversation_id = str(event.get("sender_id") or "")
         kind = event.get("event")
@@ -125,9 +115,13 @@ class DeskEventBroker(EventBroker):
         }
         if kind == "slot" and event.get("name") == HANDOFF_SLOT:
             status = event.get("value") or None
-            if status == "queued" and not self.registry.case_open(conversation_id) and not new_case_allowed():
-                return self._case_limit(base)
-            self.registry.set_status(conversation_id, status)
+            if status == "queued" and not self.registry.case_open(conversation_id):
+                if not new_case_allowed():
+                    return self._case_limit(base)
+                # The bot opened a case (its own decision): recorded so the desk gets the
+                # conversation's messages. `active` and `closed` are the desk's, recorded when
+                # its commands are applied (handoff/commands.py), never from a broker.
+                self.registry.set_status(conversation_id, status)
             return dict(base, type="handoff", status=status) if status else None
         if kind == "slot" and event.get("name") in RISK_SLOTS:
             facts = self._remember(conversation_id, event["name"], event.get("value"))
@@ -136,13 +130,8 @@ class DeskEventBroker(EventBroker):
             if (facts.get("risk_level") == "critical" and not self.registry.case_open(conversation_id)
                     and not new_case_allowed()):
                 return self._case_limit(base)  # the desk would open a case on it
+            # (The crisis watchdog is armed by the tracker store, whatever broker runs.)
             in_human_mode = self.registry.in_human_mode(conversation_id)
-            # The watchdog is armed by a crisis message, not by any "critical" slot event: a new
-            # session or a restart carries the slot over, and that is no new crisis.
-            after_a_crisis_message = self._crisis_messages.pop(conversation_id, False)
-            if (event["name"] == "risk_level" and facts.get("risk_level") == "critical" and in_human_mode
-                    and after_a_crisis_message and self.watchdog):
-                self.watchdog.crisis_during_handoff(conversation_id, base["timestamp"])
             return dict(
                 base,
                 type="risk",
@@ -153,12 +142,6 @@ class DeskEventBroker(EventBroker):
             )
         if kind == "slot" and event.get("name") == FEEDBACK_SLOT and event.get("value"):
             return dict(base, type="feedback", value=event.get("value"))
-        if kind == "user":
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            self._crisis_messages.pop(conversation_id, None)
-            self._crisis_messages[conversation_id] = intent in CRISIS_MESSAGE_INTENTS
-            while len(self._crisis_messages) > MAX_REMEMBERED:
-                self._crisis_messages.popitem(last=False)
         if kind in ("user", "bot") and self.registry.case_open(conversation_id):
             if kind == "user":
                 return dict(base, type="user", text=event.get("text") or "")

@@ -32,6 +32,24 @@ CREATE TABLE IF NOT EXISTS conversation_owner (
     channel TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+-- Desk commands applied to a conversation (desk_commands channel): a retry is a no-op.
+CREATE TABLE IF NOT EXISTS applied_commands (
+    command_id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    applied_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_applied_commands_conversation ON applied_commands (conversation_id, seq);
+-- A crisis typed while a counsellor has the conversation: when the emergency answer is due
+-- (handoff/watchdog.py). Stored, so a restart in the grace period loses nothing.
+CREATE TABLE IF NOT EXISTS crisis_deadlines (
+    conversation_id TEXT PRIMARY KEY,
+    alert_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    claimed_until REAL,
+    fired_at REAL
+);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     body TEXT NOT NULL,
@@ -50,9 +68,10 @@ CACHE_SIZE = 20000
 class Registry:
     """Thread-safe; one short connection per write.
 
-    The Rasa process is the only writer (the broker, from the tracker's events; the
-    desk changes the status through Rasa), so statuses are also kept in memory and a
-    read before every prediction costs no database access.
+    The Rasa process is the only writer (the desk's commands set `active`, `queued` after
+    a requeue and `closed`; the broker records `queued` when the bot opens a case), so
+    statuses are also kept in memory and a read before every prediction costs no
+    database access.
     """
 
     def __init__(self, path: Optional[Path] = None) -> None:
@@ -118,9 +137,73 @@ class Registry:
             # Owners of conversations past the retention period (the desk deletes the conversations);
             # a conversation still in use is claimed again by its own channel at its next message.
             db.execute("DELETE FROM conversation_owner WHERE created_at < ?", (time.time() - older_than_seconds,))
+            db.execute("DELETE FROM applied_commands WHERE applied_at < ?", (time.time() - older_than_seconds,))
+            db.execute("DELETE FROM crisis_deadlines WHERE fired_at IS NOT NULL AND fired_at < ?",
+                       (time.time() - older_than_seconds,))
             self._owners.clear()
             self._cache.clear()
             return cursor.rowcount
+
+    # ---- desk commands applied (bot/rasa_addons/handoff/commands.py) ----
+    def command_applied(self, conversation_id: str, command_id: str, seq: int) -> bool:
+        """This command, or a later one of the same conversation, was applied already: the
+        desk delivers in order, so an older sequence number is a retry."""
+        with self._connect() as db:
+            if db.execute("SELECT 1 FROM applied_commands WHERE command_id = ?", (command_id,)).fetchone():
+                return True
+            row = db.execute("SELECT MAX(seq) FROM applied_commands WHERE conversation_id = ?",
+                             (conversation_id,)).fetchone()
+        return row is not None and row[0] is not None and row[0] >= seq
+
+    def record_command(self, conversation_id: str, command_id: str, seq: int, kind: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO applied_commands (command_id, conversation_id, seq, type, applied_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (command_id, conversation_id, seq, kind, time.time()))
+
+    def last_command_seq(self, conversation_id: str) -> int:
+        with self._connect() as db:
+            row = db.execute("SELECT MAX(seq) FROM applied_commands WHERE conversation_id = ?",
+                             (conversation_id,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # ---- crisis deadlines (handoff/watchdog.py) ----
+    def arm_deadline(self, conversation_id: str, alert_at: float, due_at: float) -> bool:
+        """One pending emergency answer per conversation: a pending deadline is kept (the
+        first crisis message counts); one that already fired is replaced by a later crisis
+        only (the same crisis seen again at a later save is not a new one)."""
+        with self._lock, self._connect() as db:
+            cursor = db.execute(
+                "INSERT INTO crisis_deadlines (conversation_id, alert_at, due_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(conversation_id) DO UPDATE SET alert_at = excluded.alert_at, due_at = excluded.due_at, "
+                "claimed_until = NULL, fired_at = NULL "
+                "WHERE crisis_deadlines.fired_at IS NOT NULL AND crisis_deadlines.alert_at < excluded.alert_at",
+                (conversation_id, alert_at, due_at))
+            return cursor.rowcount == 1
+
+    def due_deadlines(self, now: float) -> list:
+        """(conversation_id, alert_at) of the deadlines due and not claimed by a running send."""
+        with self._connect() as db:
+            return db.execute(
+                "SELECT conversation_id, alert_at FROM crisis_deadlines WHERE fired_at IS NULL AND due_at <= ? "
+                "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at LIMIT 100", (now, now)).fetchall()
+
+    def claim_deadline(self, conversation_id: str, now: float, lease_seconds: float) -> bool:
+        """Atomic: of two sweeps (the one at start-up and the periodic one), one wins."""
+        with self._lock, self._connect() as db:
+            return db.execute(
+                "UPDATE crisis_deadlines SET claimed_until = ? WHERE conversation_id = ? AND fired_at IS NULL "
+                "AND (claimed_until IS NULL OR claimed_until < ?)",
+                (now + lease_seconds, conversation_id, now)).rowcount == 1
+
+    def deadline_done(self, conversation_id: str, now: float) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("UPDATE crisis_deadlines SET fired_at = ?, claimed_until = NULL WHERE conversation_id = ?",
+                       (now, conversation_id))
+
+    def release_deadline(self, conversation_id: str, retry_at: float) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("UPDATE crisis_deadlines SET claimed_until = NULL, due_at = ? WHERE conversation_id = ? "
+                       "AND fired_at IS NULL", (retry_at, conversation_id))
 
     def counsellor_spoke(self, conversation_id: str, at: float) -> None:
         with self._lock, self._connect() as db:
@@ -204,11 +287,18 @@ def shared_registry() -> Registry:
 
 
 def human_status(conversation_id: str, slot_value: Optional[str]) -> Optional[str]:
-    """The handoff status that holds now: the registry wins over the slot (which a new
-    session or a restart may have cleared). Never raises: if the registry cannot be
-    read, the slot decides."""
+    """The handoff status that holds now. `active` and `closed` come from the desk's commands
+    applied here (the desk owns the case), never from an event broker; the registry wins over
+    the slot (which a new session or a restart may have cleared). `queued` is the bot's own
+    decision (action_request_human): the slot says it even when no broker recorded it, e.g.
+    for a new request after a closed case. Never raises: if the registry cannot be read, the
+    slot decides."""
     try:
         status = shared_registry().status(conversation_id)
     except Exception:
         status = None
+    if status in OPEN_STATUSES:
+        return status
+    if slot_value == "queued":
+        return slot_value
     return status or slot_value
