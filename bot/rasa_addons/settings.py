@@ -18,6 +18,13 @@ warning, never to "no limit": a typo must not open the door.
                                            X-Forwarded-For is believed; otherwise the peer's address counts
   SOCKETIO_CORS_ORIGINS             the widget's own origins (never "any"; "*" is refused)
   RASA_INTERNAL_NETWORKS            127.0.0.0/8,::1/128: who reaches Rasa's HTTP API beyond the channels
+
+Retention (RetentionSettings, README "Privacy"):
+  DESK_RETENTION_DAYS               30     closed handoffs, and open ones untouched this long, are forgotten
+  OUTBOX_MAX_AGE_HOURS              168    an event the desk has not taken after this long leaves the outbox
+  REPLAY_MAX_AGE_HOURS              24     the socket.io channel keeps a sent message this long for replay
+  HOUSEKEEPING_INTERVAL_SECONDS     3600   how often the Rasa process applies these and compacts its
+                                           SQLite files (secure_delete, VACUUM, WAL truncated)
 """
 from __future__ import annotations
 
@@ -124,3 +131,28 @@ def settings() -> ChannelSettings:
     if _current is None:
         _current = ChannelSettings.from_env()
     return _current
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the Rasa process keeps what it holds outside the tracker store (whose own
+    retention the desk applies: DESK_RETENTION_DAYS)."""
+    retention_days: int = 30
+    outbox_max_age_hours: int = 168
+    replay_max_age_hours: int = 24
+    housekeeping_interval_seconds: int = 3600
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RetentionSettings":
+        env = os.environ if env is None else env
+        return cls(
+            retention_days=_int(env, "DESK_RETENTION_DAYS", 30, 1),
+            outbox_max_age_hours=_int(env, "OUTBOX_MAX_AGE_HOURS", 168, 1),
+            replay_max_age_hours=_int(env, "REPLAY_MAX_AGE_HOURS", 24, 1),
+            housekeeping_interval_seconds=_int(env, "HOUSEKEEPING_INTERVAL_SECONDS", 3600, 1),
+        )
+
+
+def retention() -> RetentionSettings:
+    """Read each time (cheap, and the tests change the environment between cases)."""
+    return RetentionSettings.from_env()

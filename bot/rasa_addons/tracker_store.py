@@ -5,7 +5,9 @@ error (a locked or full disk, a dropped connection) then carries the statement's
 parameters, that is the conversation's events with the child's text, into the exception and
 from there into Rasa's log. This subclass (`type: bot.rasa_addons.tracker_store.PrivateSQLTrackerStore`
 in endpoints.yml, same settings as `type: SQL`) swaps in the same engine with
-`hide_parameters=True`, and keeps a SQLite file readable by its owner only.
+`hide_parameters=True`, keeps a SQLite file readable by its owner only, and turns on SQLite's
+`secure_delete` (bot/sqlite_hygiene.py): an erased or purged conversation is overwritten, not
+left in the file's free pages.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+from bot.sqlite_hygiene import secure_delete_on_connect
 
 
 def private_sqlite_file(url: Any) -> None:
@@ -31,5 +35,6 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        secure_delete_on_connect(self.engine)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         private_sqlite_file(url)
