@@ -136,7 +136,8 @@ def register(app: Sanic) -> None:
             return error(exc.status, message)
         publish(case_id)
         try:
-            await app.ctx.rasa.close_conversation(case["conversation_id"])
+            await app.ctx.rasa.close_conversation(case["conversation_id"],
+                                                  legal_hold=outcome in app.ctx.content.legal_hold_codes)
             told = True
         except RasaUnavailable:
             told = False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, FrozenSet, List
 
 import yaml
 
@@ -16,6 +16,9 @@ class ContentError(ValueError):
 class DeskContent:
     canned: List[Dict[str, str]]
     outcomes: List[Dict[str, str]]
+    # Outcomes after which the law requires a record to be kept (`legal_hold: true` in
+    # outcomes.yml): an erasure keeps such a case (desk/erasure.py).
+    legal_hold_codes: FrozenSet[str] = frozenset()
 
     @property
     def outcome_codes(self) -> set:
@@ -53,7 +56,10 @@ def load(content_dir: Path) -> DeskContent:
     for index, item in enumerate(_load(folder / "outcomes.yml", "outcomes")):
         if not all(isinstance(item.get(k), str) and item[k].strip() for k in ("code", "fr", "en")):
             raise ContentError(f"outcomes.yml: outcomes[{index}] needs code, fr and en")
+        if not isinstance(item.get("legal_hold", False), bool):
+            raise ContentError(f"outcomes.yml: outcomes[{index}].legal_hold must be true or false")
         outcomes.append({"code": item["code"], "fr": item["fr"], "en": item["en"]})
     if len({o["code"] for o in outcomes}) != len(outcomes):
         raise ContentError("outcomes.yml: duplicate code")
-    return DeskContent(canned, outcomes)
+    held = frozenset(item["code"] for item in _load(folder / "outcomes.yml", "outcomes") if item.get("legal_hold"))
+    return DeskContent(canned, outcomes, held)

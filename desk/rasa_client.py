@@ -98,7 +98,11 @@ class RasaClient:
                          [_slot("handoff_wait_minutes", None),
                           {"event": "bot", "text": text, "metadata": {"sender": "system"}}])
 
-    async def close_conversation(self, conversation_id: str) -> None:
+    async def close_conversation(self, conversation_id: str, legal_hold: bool = False) -> None:
+        """`legal_hold`: closed with an outcome after which the law requires a record (content/desk/
+        outcomes.yml); an erasure asked later tells the person what is kept (utter_erase_done)."""
+        if legal_hold:  # its own call, first: the close itself stays as docs/handoff.md says
+            await self._set_slots(conversation_id, [("legal_hold", True)])
         await self._set_slots(conversation_id, [("handoff_status", "closed")])
         # The bot says the case is closed, gives the numbers and asks the feedback question.
         await self._call("POST", self._url(conversation_id, "execute"), await self._output(conversation_id),
@@ -107,6 +111,14 @@ class RasaClient:
         # answer to the feedback question would not match: add it.
         await self._call("POST", self._url(conversation_id, "tracker/events"), {},
                          [{"event": "action", "name": "action_listen"}])
+
+    async def erase(self, conversation_id: str, channel: Optional[str] = None) -> None:
+        """Rasa's side of a counsellor's erasure, through the HTTP API as it is today: the bot
+        says the conversation is erased (through `channel`, read by the caller before the case
+        was deleted), and the broker, seeing utter_erase_done, erases everything Rasa holds
+        (bot/rasa_addons/erasure.py). To be replaced by the desk→Rasa command path."""
+        params = {"output_channel": channel} if channel else {}
+        await self._call("POST", self._url(conversation_id, "execute"), params, {"name": "utter_erase_done"})
 
     async def _set_slots(self, conversation_id: str, slots: List[Any]) -> None:
         await self._call("POST", self._url(conversation_id, "tracker/events"), {},
