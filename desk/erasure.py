@@ -120,11 +120,6 @@ def erase_rasa_side_offline(conversation_id: str, tracker_db_url: str, handoff_d
 
     from bot.rasa_addons.erasure import erase_conversation
     from bot.rasa_addons.handoff.registry import Registry, default_path
-    from desk.db import make_tracker_engine
 
-    engine = make_tracker_engine(tracker_db_url)
-    try:
-        return asyncio.run(erase_conversation(conversation_id, tracker_engine=engine,
-                                              registry=Registry(handoff_db or default_path()), tell_desk=False))
-    finally:
-        engine.dispose()
+    return asyncio.run(erase_conversation(conversation_id, tracker_db_url=tracker_db_url,
+                                          registry=Registry(handoff_db or default_path()), tell_desk=False))

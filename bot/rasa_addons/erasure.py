@@ -14,7 +14,7 @@ Who starts it:
 - the desk (a counsellor's button): today through Rasa's HTTP API, `execute utter_erase_done`
   (desk/rasa_client.py), which tells the person and lands here the same way; the desk→Rasa
   command path will call `erase_conversation` directly;
-- `make erase ID=...` with Rasa stopped: `erase_conversation(..., tracker_engine=...,
+- `make erase ID=...` with Rasa stopped: `erase_conversation(..., tracker_db_url=...,
   registry=...)` against the configured stores (desk/erasure.py, `erase_rasa_side_offline`).
 
 No message text is ever logged: only counts.
@@ -74,6 +74,7 @@ async def erase_conversation(
     *,
     tracker_store: Any = None,
     tracker_engine: Any = None,
+    tracker_db_url: Optional[str] = None,
     registry: Any = None,
     lock_store: Any = None,
     tell_desk: bool = True,
@@ -82,10 +83,18 @@ async def erase_conversation(
     the replay buffers and the caches; compact the SQLite files; and, with `tell_desk`,
     queue an `erase` event so the desk erases its side (case, transcript, notes).
 
-    Inside Rasa the stores come from the running agent; a script passes `tracker_engine`
-    (a SQLAlchemy engine on the tracker store's database) and `registry` instead.
+    Inside Rasa the stores come from the running agent; a script passes the tracker store's
+    database (`tracker_db_url`, or an engine on it: `tracker_engine`) and `registry` instead.
     Returns counts (never any text)."""
     from bot.rasa_addons.handoff.registry import shared_registry
+
+    if tracker_db_url and tracker_engine is None:
+        engine = _engine_for(tracker_db_url)
+        try:
+            return await erase_conversation(conversation_id, tracker_engine=engine, registry=registry,
+                                            lock_store=lock_store, tell_desk=tell_desk)
+        finally:
+            engine.dispose()
 
     agent = _agent()
     if tracker_store is None and tracker_engine is None and agent is not None:
@@ -129,6 +138,18 @@ async def _erase(conversation_id: str, tracker_store: Any, tracker_engine: Any, 
         await loop.run_in_executor(None, compact_engine, engine)
     await loop.run_in_executor(None, registry.compact)
     return {"tracker_events": tracker_events, "outbox_events": outbox_events, "replay_messages": replay_messages}
+
+
+def _engine_for(url: str) -> Any:
+    """The tracker store's database as a script sees it: parameters hidden (they would be the
+    conversation's text), deleted rows overwritten."""
+    import sqlalchemy as sa
+
+    from bot.sqlite_hygiene import secure_delete_on_connect
+
+    engine = sa.create_engine(url, future=True, hide_parameters=True)
+    secure_delete_on_connect(engine)
+    return engine
 
 
 def _unwrap(tracker_store: Any) -> Any:
