@@ -83,13 +83,15 @@ def test_the_outbox_drops_events_past_their_age(tmp_path: Path, registry: Regist
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     marker = f"MARQUEUR-{uuid.uuid4().hex}"
     registry.enqueue(json.dumps({"id": "old", "conversation_id": "c", "type": "user", "text": marker}))
+    registry.enqueue(json.dumps({"id": "old-erase", "conversation_id": "d", "type": "erase"}))
     registry.enqueue(json.dumps({"id": "new", "conversation_id": "c", "type": "user", "text": "récent"}))
     with sqlite3.connect(registry.path) as db:
-        db.execute("UPDATE outbox SET created_at = ? WHERE body LIKE '%\"old\"%'", (time.time() - 8 * 86400,))
+        db.execute("UPDATE outbox SET created_at = ? WHERE body LIKE '%\"old%'", (time.time() - 8 * 86400,))
     monkeypatch.setenv("OUTBOX_MAX_AGE_HOURS", "168")
     counts = erasure.housekeeping(registry)
     assert counts["outbox_events"] == 1
-    assert [json.loads(body)["id"] for _seq, body in registry.pending()] == ["new"]
+    # An erasure still to reach the desk is never dropped: it holds no text, and the desk needs it.
+    assert [json.loads(body)["id"] for _seq, body in registry.pending()] == ["old-erase", "new"]
     assert files_containing(tmp_path, marker) == []  # compacted: not left in free pages or the WAL
 
 

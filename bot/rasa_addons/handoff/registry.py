@@ -201,9 +201,11 @@ class Registry:
 
     def purge_outbox(self, older_than_seconds: float) -> int:
         """Events the desk has refused or not taken for this long are dropped: the outbox holds
-        what people wrote, and must not keep it forever if the desk keeps refusing."""
+        what people wrote, and must not keep it forever if the desk keeps refusing. An `erase`
+        event stays (it holds no text, and without it the desk would keep the conversation)."""
         with self._lock, self._connect() as db:
-            return db.execute("DELETE FROM outbox WHERE created_at < ?", (time.time() - older_than_seconds,)).rowcount
+            return db.execute("DELETE FROM outbox WHERE created_at < ? AND json_extract(body, '$.type') IS NOT 'erase'",
+                              (time.time() - older_than_seconds,)).rowcount
 
     # ---- erasure (bot/rasa_addons/erasure.py) ----
     def erase(self, conversation_id: str) -> int:
