@@ -2,8 +2,8 @@
 
 `erase_conversation` removes, for one conversation id: its tracker store rows, its rows in
 the handoff registry (status, owner), its events still waiting in the outbox for the desk,
-the socket.io replay buffer's copies of the messages sent to it, and the broker's and the
-registry's in-memory caches; then it compacts the SQLite files (bot/sqlite_hygiene.py), so
+the socket.io replay buffer's copies of the messages sent to it, the messaging channels' way
+back to the platform's user id, and the broker's and the registry's in-memory caches; then it compacts the SQLite files (bot/sqlite_hygiene.py), so
 that no byte of the text is left in a file or its WAL.
 
 Who starts it:
@@ -125,6 +125,7 @@ async def _erase(conversation_id: str, tracker_store: Any, tracker_engine: Any, 
         tracker_events = _erase_other_store(tracker_store, conversation_id)
     outbox_events = await loop.run_in_executor(None, registry.erase, conversation_id)
     replay_messages = _erase_replay_buffers(conversation_id)
+    _forget_recipients(conversation_id)
     _forget_in_brokers(conversation_id)
     if tell_desk:
         # Only the id: the desk erases its side (desk/erasure.py). The row goes once delivered,
@@ -191,6 +192,14 @@ def _erase_replay_buffers(conversation_id: str) -> int:
     from bot.rasa_addons.channels.socketio import REPLAY_BUFFERS
 
     return sum(buffer.erase(conversation_id) for buffer in list(REPLAY_BUFFERS))
+
+
+def _forget_recipients(conversation_id: str) -> None:
+    """The messaging channels' way back to the platform's user id (a phone number, say)."""
+    from bot.rasa_addons.channels.messaging import RECIPIENT_BOOKS
+
+    for book in list(RECIPIENT_BOOKS):
+        book.forget(conversation_id)
 
 
 def _forget_in_brokers(conversation_id: str) -> None:

@@ -55,6 +55,10 @@ def test_erasure_leaves_no_byte_of_the_text_in_any_file(tmp_path: Path, registry
     registry.enqueue(json.dumps({"id": "e2", "conversation_id": "c2", "type": "user", "text": other}))
     buffer = SessionOutbox()
     buffer.add("c1", {"text": marker})
+    from bot.rasa_addons.channels.messaging import RecipientBook
+
+    book = RecipientBook()
+    book.remember("c1", "whatsapp:+33600000000")
     assert files_containing(tmp_path, marker)
 
     counts = asyncio.run(erasure.erase_conversation("c1", tracker_store=store, registry=registry))
@@ -64,6 +68,7 @@ def test_erasure_leaves_no_byte_of_the_text_in_any_file(tmp_path: Path, registry
     assert buffer.after("c1", 0) == []
     assert buffer.add("c1", {"text": "suite"})["seq"] == 2  # numbering goes on: the widget skips seen numbers
     assert registry.status("c1") is None and registry.owner("c1") is None
+    assert book.lookup("c1") is None  # the platform's id of the person goes too
     # The other conversation is untouched; the desk is told with the id only.
     assert files_containing(tmp_path, other)
     bodies = [json.loads(body) for _seq, body in registry.pending()]
