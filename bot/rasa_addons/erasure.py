@@ -216,11 +216,18 @@ def _wake_brokers() -> None:
         broker.wake()
 
 
-def housekeeping(registry: Any, tracker_engine: Any = None) -> Dict[str, int]:
-    """The Rasa process's periodic retention (the broker runs it every
-    HOUSEKEEPING_INTERVAL_SECONDS): closed and abandoned handoffs, outbox events and replayable
-    messages past their age go, then the SQLite files are compacted."""
+def evict_replay_buffers() -> int:
+    """Replayable messages past REPLAY_MAX_AGE_HOURS go. On the event loop: the channel changes
+    the buffers there (the broker calls this with `housekeeping`)."""
     from bot.rasa_addons.channels.socketio import REPLAY_BUFFERS
+
+    return sum(buffer.evict_old() for buffer in list(REPLAY_BUFFERS))
+
+
+def housekeeping(registry: Any, tracker_engine: Any = None) -> Dict[str, int]:
+    """The Rasa process's periodic retention, blocking (the broker runs it off the event loop
+    every HOUSEKEEPING_INTERVAL_SECONDS): closed and abandoned handoffs and outbox events past
+    their age go, then the SQLite files are compacted."""
     from bot.rasa_addons.settings import retention
 
     limits = retention()
@@ -229,7 +236,6 @@ def housekeeping(registry: Any, tracker_engine: Any = None) -> Dict[str, int]:
         "closed": registry.forget_closed(keep),
         "abandoned": registry.forget_abandoned(keep),
         "outbox_events": registry.purge_outbox(limits.outbox_max_age_hours * 3600.0),
-        "replay_messages": sum(buffer.evict_old() for buffer in list(REPLAY_BUFFERS)),
     }
     registry.compact()
     engine = tracker_engine if tracker_engine is not None else _sql_engine(getattr(_agent(), "tracker_store", None))

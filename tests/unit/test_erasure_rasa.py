@@ -107,8 +107,13 @@ def test_the_replay_buffer_drops_messages_past_their_age(monkeypatch: pytest.Mon
     buffer.add("s", {"text": "ancien"})
     assert buffer.evict_old(now=time.time() + 3 * 3600) == 1
     assert buffer.after("s", 0) == []
-    assert buffer.add("s", {"text": "nouveau"})["seq"] == 2
-    assert erasure.housekeeping.__doc__  # the hourly job evicts every buffer of the process
+    assert buffer.add("s", {"text": "nouveau"})["seq"] == 2  # numbering goes on
+    # The hourly job reaches every buffer of the process: a message sent 3 hours ago goes.
+    kept = buffer._data["s"][1]
+    seq, _at, message = kept.popleft()
+    kept.appendleft((seq, time.time() - 3 * 3600, message))
+    assert erasure.evict_replay_buffers() >= 1
+    assert buffer.after("s", 0) == []
 
 
 def test_abandoned_open_handoffs_are_forgotten(registry: Registry) -> None:

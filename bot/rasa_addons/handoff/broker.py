@@ -231,6 +231,7 @@ class DeskEventBroker(EventBroker):
                 if time.monotonic() >= next_cleanup:
                     next_cleanup = time.monotonic() + retention().housekeeping_interval_seconds
                     try:  # retention by age, then the SQLite files compacted (off the event loop)
+                        erasure.evict_replay_buffers()
                         await asyncio.get_running_loop().run_in_executor(None, erasure.housekeeping, self.registry)
                     except Exception:
                         logger.exception("Could not apply the retention in the Rasa process")
