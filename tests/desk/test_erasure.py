@@ -18,7 +18,7 @@ from desk import cases as case_ops, erasure, ingest, purge
 from desk.content import load
 from desk.db import init_db, make_engine
 from desk.models import audit, cases
-from tests.desk.helpers import ROOT, Browser, handoff_events, start_desk, wait_until
+from tests.desk.helpers import ROOT, Browser, handoff_events, wait_until
 from tests.desk.test_purge_webhook import DAY, NOW, open_case
 
 HOLD = load(ROOT / "content").legal_hold_codes
