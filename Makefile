@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test model check bench lock clean unit validate system-deps desk-user purge
+.PHONY: help run test model check bench lock clean unit validate system-deps desk-user purge erase
 
 help:
 	@echo "make run    install, train if needed, start every service (Ctrl-C stops them)"
@@ -65,6 +65,12 @@ test: model system-deps $(WIDGET_DEPS)
 # Apply the retention period now (closed cases, transcripts, Rasa conversations; the desk does it hourly).
 purge: $(VENV)/.installed
 	@$(PY) -m desk.manage purge
+
+# Erase one conversation everywhere, as the person asked (README, "Privacy"):
+#   make erase ID=<conversation id>     or     make erase CASE=<case number>
+# With Rasa running, its side is erased by Rasa (and the person told); stopped, in its stores.
+erase: $(VENV)/.installed
+	@$(PY) -m desk.manage erase $(if $(CASE),--case "$(CASE)",--id "$(ID)")
 
 desk-user: $(VENV)/.installed
 	@$(PY) -m desk.manage create-user --username "$(USERNAME)" --first-name "$(FIRST_NAME)" --role "$(or $(ROLE),counsellor)"

@@ -116,7 +116,8 @@ def register(app: Sanic) -> None:
         if not isinstance(outcome, str):
             return error(400, "'outcome' must be one of: " + ", ".join(sorted(app.ctx.content.outcome_codes)))
         try:
-            case = await run(case_ops.close, engine, case_id, outcome, None, app.ctx.content.outcome_codes, "api")
+            case = await run(case_ops.close, engine, case_id, outcome, None, app.ctx.content.outcome_codes, "api",
+                             app.ctx.content.legal_hold_codes)
         except case_ops.CaseError as exc:
             message = ERRORS.get(exc.key, exc.key)
             if exc.key == "bad_outcome":

@@ -12,12 +12,11 @@ from sanic import Sanic
 from sanic.handlers import ErrorHandler
 from sanic.request import Request
 from sanic.response import HTTPResponse, json as json_response, redirect
-from sqlalchemy import create_engine
 
-from desk import auth, cases as case_ops, closing, commands, content, i18n, ingest, purge, reconcile, silence, webhook
+from desk import auth, cases as case_ops, closing, commands, content, erasure, i18n, ingest, purge, reconcile, silence, webhook
 from desk.config import Settings
 from desk.content_status import ContentStatus
-from desk.db import HashPool, init_db, make_engine, run
+from desk.db import HashPool, init_db, make_engine, make_tracker_engine, run
 from desk.live import Hub
 from desk.rasa_client import RasaClient, RasaUnavailable
 
@@ -209,7 +208,10 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
             batch = ingest.validate_batch(body)
         except ingest.BatchError as exc:
             return json_response({"error": str(exc)}, status=400)
-        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, settings.webhook_enabled)
+        result = await run(ingest.apply_events, app.ctx.engine, batch, settings.language, settings.webhook_enabled,
+                           legal_hold_codes=app.ctx.content.legal_hold_codes)
+        if result.erased:  # what was deleted leaves the file and its WAL too
+            await run(erasure.compact, app.ctx.engine)
         for case_id in result.opened:
             app.add_task(fetch_context(app, case_id))
         for case_id in result.changed:
@@ -238,7 +240,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "desk") -> Sanic
         import aiohttp
 
         app.ctx.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        app.ctx.tracker_engine = create_engine(settings.tracker_db_url, future=True, hide_parameters=True) if settings.tracker_db_url else None
+        app.ctx.tracker_engine = make_tracker_engine(settings.tracker_db_url) if settings.tracker_db_url else None
 
     @app.after_server_start
     async def tasks(app: Sanic, _loop: Any) -> None:

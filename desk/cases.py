@@ -253,8 +253,10 @@ def add_note(engine: Engine, case_id: int, user: Dict[str, Any], text: str) -> N
 
 
 def close(engine: Engine, case_id: int, outcome: str, user: Optional[Dict[str, Any]], valid_outcomes: Any,
-          via: str = "desk") -> Dict[str, Any]:
-    """Only the counsellor who has the case, or a supervisor (or the integration API)."""
+          via: str = "desk", legal_hold_codes: Any = ()) -> Dict[str, Any]:
+    """Only the counsellor who has the case, or a supervisor (or the integration API). An
+    outcome after which the law keeps a record (`legal_hold` in outcomes.yml) is told to Rasa
+    with the close, so that a later erasure tells the person what is kept."""
     if outcome not in valid_outcomes:
         raise CaseError(400, "bad_outcome")
     now = time.time()
@@ -265,7 +267,7 @@ def close(engine: Engine, case_id: int, outcome: str, user: Optional[Dict[str, A
         if not done:
             raise _why_not(conn, case_id)
         conversation = _conversation(conn, case_id)
-        enqueue(conn, conversation, "close", {}, case_id, now)
+        enqueue(conn, conversation, "close", {"legal_hold": True} if outcome in legal_hold_codes else {}, case_id, now)
         record(conn, user, "closed" if via == "desk" else "closed_api", case_id, conversation,
                detail=outcome, now=now)
     return require_case(engine, case_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, FrozenSet, List
 
 import yaml
 
@@ -23,6 +23,10 @@ class DeskContent:
         texts = (self.notices or {}).get(name) or {}
         by_register = texts.get(language if language in ("fr", "en") else "fr") or texts.get("fr") or {}
         return by_register.get("teen" if user_role in (None, "", "teen") else "adult") or ""
+
+    # Outcomes after which the law requires a record to be kept (`legal_hold: true` in
+    # outcomes.yml): an erasure keeps such a case (desk/erasure.py).
+    legal_hold_codes: FrozenSet[str] = frozenset()
 
     @property
     def outcome_codes(self) -> set:
@@ -60,11 +64,14 @@ def load(content_dir: Path) -> DeskContent:
     for index, item in enumerate(_load(folder / "outcomes.yml", "outcomes")):
         if not all(isinstance(item.get(k), str) and item[k].strip() for k in ("code", "fr", "en")):
             raise ContentError(f"outcomes.yml: outcomes[{index}] needs code, fr and en")
+        if not isinstance(item.get("legal_hold", False), bool):
+            raise ContentError(f"outcomes.yml: outcomes[{index}].legal_hold must be true or false")
         outcomes.append({"code": item["code"], "fr": item["fr"], "en": item["en"]})
     if len({o["code"] for o in outcomes}) != len(outcomes):
         raise ContentError("outcomes.yml: duplicate code")
     notices = _notices(folder / "notices.yml")
-    return DeskContent(canned, outcomes, notices)
+    held = frozenset(item["code"] for item in _load(folder / "outcomes.yml", "outcomes") if item.get("legal_hold"))
+    return DeskContent(canned, outcomes, notices, held)
 
 
 def _notices(path: Path) -> Dict[str, Dict[str, Dict[str, str]]]:

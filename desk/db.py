@@ -40,10 +40,22 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Transcripts are deleted (retention, erasure): overwrite them, not just free their pages.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
+
+
+def make_tracker_engine(url: str) -> Engine:
+    """The desk's engine on Rasa's tracker store (retention purge, `make erase`): parameters
+    hidden, deleted rows overwritten; its journal mode is left as Rasa set it."""
+    from bot.sqlite_hygiene import secure_delete_on_connect
+
+    engine = create_engine(url, future=True, hide_parameters=True)
+    secure_delete_on_connect(engine)
+    return engine
 
 
 # Columns added after a table first shipped: (table, column, SQL type and default). create_all

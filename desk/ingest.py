@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from desk import webhook
 from desk.context import RISK_ORDER
+from desk.erasure import erase_in
 from desk.models import audit, cases, ingested_events, messages, rasa_commands
 from desk.summary import summarise
 
 log = logging.getLogger("desk.ingest")
-TYPES = {"handoff", "risk", "user", "bot", "left", "feedback", "case_limit"}
+TYPES = {"handoff", "risk", "user", "bot", "left", "feedback", "case_limit", "erase"}
 # Audit action of a case Rasa did not open: one client address opened too many on a channel.
 CASE_LIMIT_ACTION = "new_case_limit"
 FEEDBACK = ("helpful", "not_helpful", "skipped")
@@ -90,6 +91,7 @@ class IngestResult:
     opened: List[int] = field(default_factory=list)
     changed: Set[int] = field(default_factory=set)  # cases whose page must refresh
     duplicates: int = 0
+    erased: bool = False  # an `erase` event was applied: the database file is to be compacted
 
 
 def _open_case(conn: Connection, conversation_id: str) -> Optional[Dict[str, Any]]:
@@ -124,9 +126,15 @@ def _closing_case(conn: Connection, conversation_id: str) -> Optional[Dict[str, 
 
 
 def _apply(conn: Connection, event: Dict[str, Any], now: float, lang: str, result: IngestResult,
-           webhook_enabled: bool) -> None:
+           webhook_enabled: bool, legal_hold_codes: Iterable[str] = ()) -> None:
     conversation = event["conversation_id"]
     kind = event["type"]
+    if kind == "erase":
+        # The person asked, and Rasa has erased its side already (desk/erasure.py).
+        erased = erase_in(conn, conversation, "person", legal_hold_codes, now=now)
+        result.changed.update(erased.erased + erased.kept)
+        result.erased = True
+        return
     if kind == "case_limit":
         # No case: an alert for the supervisors (banner) and a line in the audit log.
         conn.execute(insert(audit).values(action=CASE_LIMIT_ACTION, conversation_id=conversation,
@@ -195,7 +203,7 @@ def _already_stored(conn: Connection, case_id: int, event: Dict[str, Any]) -> bo
 
 
 def apply_events(engine: Engine, events: List[Dict[str, Any]], lang: str = "fr", webhook_enabled: bool = False,
-                 now: Optional[float] = None) -> IngestResult:
+                 now: Optional[float] = None, legal_hold_codes: Iterable[str] = ()) -> IngestResult:
     """Each event in its own transaction with its id: a replayed id is skipped, even concurrently."""
     now = now or time.time()
     result = IngestResult()
@@ -209,7 +217,7 @@ def apply_events(engine: Engine, events: List[Dict[str, Any]], lang: str = "fr",
                         result.duplicates += 1
                         break
                     conn.execute(insert(ingested_events).values(event_id=event["id"], received_at=now))
-                    _apply(conn, event, now, lang, result, webhook_enabled)
+                    _apply(conn, event, now, lang, result, webhook_enabled, legal_hold_codes)
                 break
             except IntegrityError:
                 # Another request took this event id, or opened the conversation's case first:

@@ -12,7 +12,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json as json_response, redirect
 
-from desk import auth, cases as case_ops, i18n, totp
+from desk import auth, cases as case_ops, erasure, i18n, totp
 from desk.app import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_address, page, set_cookie, wants_json
 from desk.db import Busy, run
 from desk.live import sse
@@ -358,12 +358,33 @@ def register(app: Sanic) -> None:
     async def close(request: Request, case_id: int) -> HTTPResponse:
         try:
             case = await run(case_ops.close, engine, case_id, _form(request, "outcome"), request.ctx.user,
-                             app.ctx.content.outcome_codes)
+                             app.ctx.content.outcome_codes, "desk", app.ctx.content.legal_hold_codes)
         except case_ops.CaseError as error:
             return failed(request, case_id, error)
         changed(case_id)
         ok = await notify_rasa(case["conversation_id"])
         return done(request, case_id, "closed" if ok else "closed_rasa_failed")
+
+    @app.post("/cases/<case_id:int>/erase")
+    async def erase(request: Request, case_id: int) -> HTTPResponse:
+        """At the person's request (they asked the counsellor): the desk's side here, Rasa's
+        through an `erase` command in the outbox (Rasa also tells the person). Audited."""
+        user = request.ctx.user
+        case = await load_case(request, case_id)
+        if case["assigned_to"] != user["id"] and user["role"] != "supervisor":
+            return failed(request, case_id, case_ops.CaseError(403, "not_your_case_action"))
+        if _form(request, "confirm") != "yes":
+            return failed(request, case_id, case_ops.CaseError(400, "erase_confirm_required"))
+        result = await run(erasure.erase, engine, case["conversation_id"], "counsellor",
+                           app.ctx.content.legal_hold_codes, user, True)
+        for touched in result.erased + result.kept:
+            changed(touched)
+        reached = await app.ctx.outbox.flush(case["conversation_id"])  # else retried until Rasa takes it
+        notice = "erased_rasa_failed" if not reached else ("erasure_kept" if result.legal_hold else "erased")
+        if wants_json(request):
+            return json_response({"notice": notice, "message": i18n.t(request.ctx.lang, notice), "rasa": reached,
+                                  "kept": result.kept}, status=200 if reached else 502)
+        return _back(f"/cases/{case_id}" if result.legal_hold else "/queue", notice)
 
     # ---------------- settings ----------------
 

@@ -67,7 +67,9 @@ OWN: Dict[str, Tuple[str, ...]] = {
              "HANDOFF_*", "ACTION_SERVER_TIMEOUT", "SOCKETIO_*", "CHANNEL_*", "MESSENGER_*", "TELEGRAM_*",
              "TWILIO_*", "TRACKER_DB_URL", "ENABLE_REST_CHANNEL", "RASA_INTERNAL_NETWORKS",
              # the channels' limits (bot/rasa_addons/settings.py)
-             "MAX_BODY_BYTES", "MAX_MESSAGE_CHARS", "RATE_*", "NEW_CASES_PER_ADDRESS_PER_MINUTE", "TRUSTED_PROXIES"),
+             "MAX_BODY_BYTES", "MAX_MESSAGE_CHARS", "RATE_*", "NEW_CASES_PER_ADDRESS_PER_MINUTE", "TRUSTED_PROXIES",
+             # retention inside the Rasa process (bot/rasa_addons/settings.py, RetentionSettings)
+             "OUTBOX_MAX_AGE_HOURS", "REPLAY_MAX_AGE_HOURS", "HOUSEKEEPING_INTERVAL_SECONDS"),
     "actions": ("ACTIONS_PORT", "DESK_URL", "DESK_STATUS_TOKEN"),
     # HANDOFF_CRISIS_GRACE_SECONDS: the desk's crisis countdown shows Rasa's grace period (one name)
     "desk": ("DESK_*", "DATABASE_URL", "RASA_URL", "RASA_API_TOKEN", "TRACKER_DB_URL", "HANDOFF_CRISIS_GRACE_SECONDS"),

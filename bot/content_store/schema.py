@@ -22,6 +22,8 @@ KNOWN_SLOTS = (
     "flow", "risk_level", "user_role", "language", "platform", "age", "handoff_status",
     "crisis_type", "safe_now", "safe_at_home", "paid", "posted", "deadline", "meeting_proposed",
     "school_involved", "can_login", "impersonation", "hate_motivated", "wellbeing",
+    # set by the desk at a child-protection close: the erasure message says what is kept
+    "legal_hold",
 )
 # The facts a flow can ask about (each has its question utter_ask_<slot> in content/responses/questions.yml).
 QUESTION_SLOTS = (

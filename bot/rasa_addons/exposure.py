@@ -59,6 +59,11 @@ class _GuardBlueprint(Blueprint):
             return response.json({"error": "not available from outside"}, status=403)
 
         app.register_middleware(exposure_guard, "request")
+        # This channel is always configured and is the one place that sees Rasa's app: the
+        # erasure reads the running agent's tracker store and lock store from it.
+        from bot.rasa_addons.erasure import attach_app
+
+        attach_app(app)
         return super().register(app, options)
 
 

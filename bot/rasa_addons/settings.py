@@ -23,6 +23,13 @@ limit": a typo must not open the door.
   HANDOFF_CRISIS_GRACE_SECONDS      60     a crisis typed while a counsellor has the conversation: the
                                            emergency answer follows if no counsellor answers within this
                                            (the desk's countdown reads the same variable)
+
+Retention (RetentionSettings, README "Privacy"):
+  DESK_RETENTION_DAYS               30     closed handoffs, and open ones untouched this long, are forgotten
+  OUTBOX_MAX_AGE_HOURS              168    an event the desk has not taken after this long leaves the outbox
+  REPLAY_MAX_AGE_HOURS              24     the socket.io channel keeps a sent message this long for replay
+  HOUSEKEEPING_INTERVAL_SECONDS     3600   how often the Rasa process applies these and compacts its
+                                           SQLite files (secure_delete, VACUUM, WAL truncated)
 """
 from __future__ import annotations
 
@@ -148,3 +155,28 @@ class HandoffSettings:
 def handoff_settings() -> HandoffSettings:
     """Read at each call (cheap): the tests start several stacks with different values."""
     return HandoffSettings.from_env()
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the Rasa process keeps what it holds outside the tracker store (whose own
+    retention the desk applies: DESK_RETENTION_DAYS)."""
+    retention_days: int = 30
+    outbox_max_age_hours: int = 168
+    replay_max_age_hours: int = 24
+    housekeeping_interval_seconds: int = 3600
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RetentionSettings":
+        env = os.environ if env is None else env
+        return cls(
+            retention_days=_int(env, "DESK_RETENTION_DAYS", 30, 1),
+            outbox_max_age_hours=_int(env, "OUTBOX_MAX_AGE_HOURS", 168, 1),
+            replay_max_age_hours=_int(env, "REPLAY_MAX_AGE_HOURS", 24, 1),
+            housekeeping_interval_seconds=_int(env, "HOUSEKEEPING_INTERVAL_SECONDS", 3600, 1),
+        )
+
+
+def retention() -> RetentionSettings:
+    """Read each time (cheap, and the tests change the environment between cases)."""
+    return RetentionSettings.from_env()

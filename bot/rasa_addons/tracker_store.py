@@ -5,10 +5,13 @@ error (a locked or full disk, a dropped connection) then carries the statement's
 parameters, that is the conversation's events with the child's text, into the exception and
 from there into Rasa's log. This subclass (`type: bot.rasa_addons.tracker_store.PrivateSQLTrackerStore`
 in endpoints.yml, same settings as `type: SQL`) swaps in the same engine with
-`hide_parameters=True`, and keeps a SQLite file readable by its owner only.
+`hide_parameters=True`, keeps a SQLite file readable by its owner only, and turns on SQLite's
+`secure_delete` (bot/sqlite_hygiene.py): an erased or purged conversation is overwritten, not
+left in the file's free pages.
 
-It also arms the crisis watchdog when a conversation is saved (handoff/watchdog.py): here,
-because every turn is saved, whatever event broker is configured, or none.
+It also arms the crisis watchdog when a conversation is saved (handoff/watchdog.py), and
+starts an erasure the person confirmed (erasure.py): here, because every turn is saved,
+whatever event broker is configured, or none.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+from bot.sqlite_hygiene import secure_delete_on_connect
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        secure_delete_on_connect(self.engine)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         private_sqlite_file(url)
 
@@ -47,4 +53,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             arm_after_a_crisis(tracker)
         except Exception:  # never lose a turn over it; the desk still shows the alert
             logger.exception("Could not arm the crisis watchdog")
+        try:
+            from bot.rasa_addons import erasure
+
+            if erasure.confirmed_this_turn(tracker):
+                erasure.schedule(tracker.sender_id)  # runs once this save has released the conversation
+        except Exception:
+            logger.exception("Could not start an erasure")
         await super().stream_events(tracker)

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import time
+import weakref
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
@@ -85,6 +86,10 @@ def conversation_id(channel: str, platform_user_id: str, secret: bytes) -> str:
     return f"{channel}{SEPARATOR}{digest[:HASH_CHARS]}"
 
 
+# Every recipient book of this process, so that an erasure reaches them (weak: no channel kept alive).
+RECIPIENT_BOOKS: "weakref.WeakSet[RecipientBook]" = weakref.WeakSet()
+
+
 class RecipientBook:
     """conversation id -> (platform user id, time of the user's last message). Memory only."""
 
@@ -92,6 +97,11 @@ class RecipientBook:
         self.size = size
         self.seconds = seconds
         self._data: "OrderedDict[str, Tuple[str, float]]" = OrderedDict()
+        RECIPIENT_BOOKS.add(self)
+
+    def forget(self, conversation: str) -> bool:
+        """An erasure (bot/rasa_addons/erasure.py): the platform id (a phone number, say) goes too."""
+        return self._data.pop(conversation, None) is not None
 
     def remember(self, conversation: str, platform_id: str, at: Optional[float] = None) -> None:
         self._data.pop(conversation, None)

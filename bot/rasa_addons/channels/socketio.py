@@ -39,6 +39,7 @@ import os
 import secrets
 import time
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Text, Tuple
 
@@ -53,13 +54,13 @@ from bot.rasa_addons.channels.guard import handle_safely, neutralise_intent_synt
 from bot.rasa_addons.channels.limits import (
     apply_server_limits, bounded_text, client_address, client_metadata, is_crisis, record_owner, shared_limits,
 )
-from bot.rasa_addons.settings import settings, socketio_cors_origins
+from bot.rasa_addons.settings import retention, settings, socketio_cors_origins
 
 logger = logging.getLogger(__name__)
 
 KEEP_PER_SESSION = 200
 KEEP_SESSIONS = 10000
-KEEP_SECONDS = 24 * 3600
+KEEP_SECONDS = 24 * 3600  # the default of REPLAY_MAX_AGE_HOURS (bot/rasa_addons/settings.py)
 PERSON_SENDERS = ("counsellor", "system")
 # Bot messages that mark a person joining or leaving the conversation (for the widget's notice).
 NOTICES = {"utter_handoff_joined": "person_joined", "utter_handoff_closed": "person_left"}
@@ -74,14 +75,42 @@ SLOW_DOWN = {
 }
 
 
-class SessionOutbox:
-    """The recent messages of each session, numbered, for delivery on reconnect."""
+# Every replay buffer of this process, so that an erasure and the hourly housekeeping reach
+# them (bot/rasa_addons/erasure.py); weak, so a discarded channel is not kept alive.
+REPLAY_BUFFERS: "weakref.WeakSet[SessionOutbox]" = weakref.WeakSet()
 
-    def __init__(self, per_session: int = KEEP_PER_SESSION, sessions: int = KEEP_SESSIONS, seconds: float = KEEP_SECONDS) -> None:
+
+class SessionOutbox:
+    """The recent messages of each session, numbered, for delivery on reconnect; a message
+    older than `seconds` is dropped (they hold what the bot and the counsellors wrote)."""
+
+    def __init__(self, per_session: int = KEEP_PER_SESSION, sessions: int = KEEP_SESSIONS,
+                 seconds: Optional[float] = None) -> None:
         self.per_session = per_session
         self.sessions = sessions
-        self.seconds = seconds
+        self.seconds = seconds if seconds is not None else retention().replay_max_age_hours * 3600.0
         self._data: "OrderedDict[str, Tuple[int, Deque[Tuple[int, float, Dict[str, Any]]]]]" = OrderedDict()
+        REPLAY_BUFFERS.add(self)
+
+    def evict_old(self, now: Optional[float] = None) -> int:
+        """Drop the messages older than `seconds`. Each session keeps its counter (a number,
+        no text): the widget ignores a number it has already seen, so numbering must go on."""
+        oldest = (now if now is not None else time.time()) - self.seconds
+        dropped = 0
+        for _seq, kept in self._data.values():
+            while kept and kept[0][1] < oldest:
+                kept.popleft()
+                dropped += 1
+        return dropped
+
+    def erase(self, session_id: str) -> int:
+        """Drop every kept message of one session (an erasure), keeping its counter as above."""
+        entry = self._data.get(session_id)
+        if entry is None:
+            return 0
+        dropped = len(entry[1])
+        entry[1].clear()
+        return dropped
 
     def add(self, session_id: str, message: Dict[str, Any]) -> Dict[str, Any]:
         seq, kept = self._data.pop(session_id, (0, deque(maxlen=self.per_session)))

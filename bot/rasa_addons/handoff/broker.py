@@ -18,6 +18,7 @@ import logging
 import os
 import time
 import uuid
+import weakref
 from collections import OrderedDict
 from typing import Any, Dict, Optional
 
@@ -25,8 +26,10 @@ import aiohttp
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.rasa_addons import erasure
 from bot.rasa_addons.channels.limits import new_case_allowed, report_case_limit
 from bot.rasa_addons.handoff.registry import Registry, shared_registry
+from bot.rasa_addons.settings import retention
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ FEEDBACK_SLOT = "feedback"
 MAX_REMEMBERED = 5000  # conversations whose risk facts are kept in memory (least recent dropped)
 # Answers that mean the batch itself is wrong: retrying cannot help.
 NOT_RETRYABLE = {400, 413, 422}
+# The brokers of this process, so that an erasure reaches their caches (bot/rasa_addons/erasure.py).
+BROKERS: "weakref.WeakSet[DeskEventBroker]" = weakref.WeakSet()
 
 
 class DeskEventBroker(EventBroker):
@@ -54,6 +59,7 @@ class DeskEventBroker(EventBroker):
         self._wake: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._sender: Optional[asyncio.Task] = None
+        BROKERS.add(self)
 
     @classmethod
     async def from_endpoint_config(
@@ -79,6 +85,15 @@ class DeskEventBroker(EventBroker):
     async def close(self) -> None:
         if self._sender:
             self._sender.cancel()
+
+    def forget(self, conversation_id: str) -> None:
+        """An erasure: nothing about the conversation stays in memory here."""
+        self._facts.pop(conversation_id, None)
+
+    def wake(self) -> None:
+        """Send what is queued now (an erasure queued its `erase` event)."""
+        if self._wake is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def publish(self, event: Dict[str, Any]) -> None:
         try:
@@ -106,6 +121,8 @@ class DeskEventBroker(EventBroker):
         kind = event.get("event")
         if not conversation_id:
             return None
+        if kind == "action" and event.get("name") == erasure.ERASE_ACTION:
+            return None  # the erasure itself starts from the tracker store (any broker, or none)
         base = {
             "id": uuid.uuid4().hex,
             "conversation_id": conversation_id,
@@ -187,17 +204,17 @@ class DeskEventBroker(EventBroker):
     # ---- the desk's side ----
     async def _send_forever(self) -> None:
         delay = 0.5
-        retention = float(os.environ.get("DESK_RETENTION_DAYS", "30")) * 86400
         next_cleanup = 0.0
         timeout = aiohttp.ClientTimeout(total=5)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
                 if time.monotonic() >= next_cleanup:
-                    next_cleanup = time.monotonic() + 3600
-                    try:
-                        self.registry.forget_closed(retention)
+                    next_cleanup = time.monotonic() + retention().housekeeping_interval_seconds
+                    try:  # retention by age, then the SQLite files compacted (off the event loop)
+                        erasure.evict_replay_buffers()
+                        await asyncio.get_running_loop().run_in_executor(None, erasure.housekeeping, self.registry)
                     except Exception:
-                        logger.exception("Could not clean the handoff registry")
+                        logger.exception("Could not apply the retention in the Rasa process")
                 try:
                     sent = await self._send_pending(session)
                 except Exception as error:  # desk down, slow, or refusing: keep the events, retry
@@ -227,4 +244,7 @@ class DeskEventBroker(EventBroker):
             elif response.status >= 300:
                 raise RuntimeError(f"HTTP {response.status}")
         self.registry.delivered(rows[-1][0])
+        if any(f'"type": "{erasure.ERASE_EVENT}"' in row[1] for row in rows):
+            # The desk has the erasure: the outbox row itself goes, from the file too.
+            await asyncio.get_running_loop().run_in_executor(None, self.registry.compact)
         return len(rows)

@@ -108,7 +108,8 @@ async def _requeue(payload: Dict[str, Any], _app: Any, _conversation_id: str) ->
 async def _close(payload: Dict[str, Any], _app: Any, _conversation_id: str) -> Plan:
     """The bot says the case is closed, gives the numbers and asks the feedback question; the
     listen step after it lets the rules read the answer."""
-    return Plan(events=_slots(handoff_status="closed"), action="utter_handoff_closed", listen_after=True,
+    held = _slots(legal_hold=True) if payload.get("legal_hold") is True else []
+    return Plan(events=held + _slots(handoff_status="closed"), action="utter_handoff_closed", listen_after=True,
                 status="closed")
 
 
@@ -119,8 +120,17 @@ async def _notice(payload: Dict[str, Any], _app: Any, _conversation_id: str) -> 
     return Plan(events=_slots(handoff_wait_minutes=None), say=[{"text": text, "metadata": {"sender": "system"}}])
 
 
+async def _erase(payload: Dict[str, Any], _app: Any, _conversation_id: str) -> Plan:
+    """A counsellor's erasure (or `make erase`): the bot tells the person through their
+    channel (what the law keeps, if the desk kept a case); the tracker store, saving this,
+    starts the erasure of everything Rasa holds (bot/rasa_addons/erasure.py), which runs once
+    this command has released the conversation's lock."""
+    held = payload.get("legal_hold") is True
+    return Plan(events=_slots(legal_hold=True) if held else [], action="utter_erase_done")
+
+
 for _kind, _handler in (("claim", _claim), ("transfer", _claim), ("message", _message), ("requeue", _requeue),
-                        ("close", _close), ("notice", _notice)):
+                        ("close", _close), ("notice", _notice), ("erase", _erase)):
     register(_kind, _handler)
 
 

@@ -88,7 +88,10 @@ class Registry:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        # The outbox holds messages' text: a deleted row is overwritten, not left in free pages.
+        db.execute("PRAGMA secure_delete=ON")
+        return db
 
     def _remember(self, conversation_id: str, status: Optional[str]) -> None:
         self._cache.pop(conversation_id, None)
@@ -204,6 +207,16 @@ class Registry:
         with self._lock, self._connect() as db:
             db.execute("UPDATE crisis_deadlines SET claimed_until = NULL, due_at = ? WHERE conversation_id = ? "
                        "AND fired_at IS NULL", (retry_at, conversation_id))
+    def forget_abandoned(self, older_than_seconds: float) -> int:
+        """Drop open handoffs (queued or active) untouched for this long: the desk closes and
+        purges such abandoned cases after the same period, and a stale `active` left here
+        would keep the bot quiet in that conversation for good."""
+        cutoff = time.time() - older_than_seconds
+        with self._lock, self._connect() as db:
+            cursor = db.execute("DELETE FROM human_mode WHERE status != 'closed' "
+                                "AND MAX(updated_at, COALESCE(last_counsellor_at, 0)) < ?", (cutoff,))
+            self._cache.clear()
+            return cursor.rowcount
 
     def counsellor_spoke(self, conversation_id: str, at: float) -> None:
         with self._lock, self._connect() as db:
@@ -267,6 +280,37 @@ class Registry:
     def delivered(self, up_to_seq: int) -> None:
         with self._lock, self._connect() as db:
             db.execute("DELETE FROM outbox WHERE seq <= ?", (up_to_seq,))
+
+    def purge_outbox(self, older_than_seconds: float) -> int:
+        """Events the desk has refused or not taken for this long are dropped: the outbox holds
+        what people wrote, and must not keep it forever if the desk keeps refusing. An `erase`
+        event stays (it holds no text, and without it the desk would keep the conversation)."""
+        with self._lock, self._connect() as db:
+            return db.execute("DELETE FROM outbox WHERE created_at < ? AND json_extract(body, '$.type') IS NOT 'erase'",
+                              (time.time() - older_than_seconds,)).rowcount
+
+    # ---- erasure (bot/rasa_addons/erasure.py) ----
+    def erase(self, conversation_id: str) -> int:
+        """Everything this registry holds about one conversation: its handoff status, its
+        owner, and its events still waiting for the desk. Returns the outbox rows deleted."""
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM human_mode WHERE conversation_id = ?", (conversation_id,))
+            db.execute("DELETE FROM conversation_owner WHERE conversation_id = ?", (conversation_id,))
+            # A pending emergency answer dies with the conversation; the applied commands' ids
+            # stay (no text): a retried `erase` command is then a no-op.
+            db.execute("DELETE FROM crisis_deadlines WHERE conversation_id = ?", (conversation_id,))
+            deleted = db.execute("DELETE FROM outbox WHERE json_extract(body, '$.conversation_id') = ?",
+                                 (conversation_id,)).rowcount
+            self._cache.pop(conversation_id, None)
+            self._owners.pop(conversation_id, None)
+        return deleted
+
+    def compact(self) -> bool:
+        """Rewrite the file without the free pages deleted rows left (bot/sqlite_hygiene.py)."""
+        from bot.sqlite_hygiene import compact_file
+
+        with self._lock:
+            return compact_file(self.path)
 
     def pending_count(self) -> int:
         with self._connect() as db:

@@ -60,6 +60,9 @@ FLOW_INTENTS: Dict[str, Tuple[str, Dict[str, str]]] = {
 # Channels with a limit of messages per turn (WhatsApp through Twilio, Messenger, Telegram).
 MESSAGING_CHANNELS = ("twilio", "facebook", "telegram")
 # Short answers and requests that belong to the flow in progress.
+# The bot's "erase this conversation?" question: its yes/no belongs to the rules.
+ERASE_CONFIRM = "utter_erase_confirm"
+ERASE_ANSWERS = ("affirm", "deny", "erase_conversation")
 ANSWER_INTENTS = {"affirm", "deny", "skip", "inform", "what_now", "nlu_fallback"}
 # A rule answers these first; the flow then goes on with its question.
 ASIDE_INTENTS = {
@@ -265,6 +268,10 @@ class FlowPolicy(CodePolicy):
         turn = reading.turn(tracker)
         plan = plan_turn(turn)
         events = reading.slot_events(tracker, plan) if first else []
+        if last_bot_action_before_turn(tracker) == ERASE_CONFIRM and reading.intent in ERASE_ANSWERS:
+            # "oui"/"non" here answers the erasure question (bot/data/rules/privacy.yml), not the flow;
+            # anything else is not a confirmation, and the flow goes on.
+            return self._abstain(tracker, probabilities, domain, events)
 
         # The safety question may be pending outside a flow (the check-in): its answers are ours too,
         # but never a request for a person or a question about the service (the rules answer those).
