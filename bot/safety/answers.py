@@ -123,6 +123,19 @@ NOT_SAFE_CUES = [
     r"\bi (?:don t|dont|do not) feel safe\b",
     r"\b(?:je suis|suis|je me sens|i m|i am|i feel) (?:en danger|in danger)\b",  # "je suis pas en danger" does not match
 ]
+# "je suis pas en danger hein", "im not in danger or anything": the person says it in words.
+# That outweighs the trained classifier alone (bot/rasa_addons/nlu/crisis_detector.py); a
+# lexicon cue in the same message still counts.
+SAYS_SAFE_CUES = [
+    r"\b(?:je suis|jsuis|suis|chui|on est|il est|elle est) (?:pas|plus|absolument pas) en danger\b",
+    r"\b(?:i m|im|i am|we re|we are|he s|she s|he is|she is) not in (?:any )?danger\b",
+]
+
+
+def says_not_in_danger(normalised: str) -> bool:
+    return any(re.search(cue, normalised) for cue in SAYS_SAFE_CUES)
+
+
 UNSURE_SAFE_CUES = [
     r"bof", r"je sais pas(?: trop| vraiment)?", r"je ne sais pas", r"jsp(?: trop)?", r"chai pas", r"sais pas", r"not sure",
     r"i m not sure", r"kinda", r"kind of", r"sort of", r"sorta", r"a peu pres", r"plus ou moins", r"more or less",

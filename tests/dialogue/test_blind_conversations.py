@@ -2,14 +2,18 @@
 
 Targets: pass rate at least 0.90, no loop, no silent turn, no false emergency.
 
-Two sets, written by different writers from the same committed brief:
+Three sets, written by different writers from the same committed brief:
 - `conversations.yml` (49): blind when committed. Measured on 2026-11-29: 5/49 before the
   dialogue rewrite, 18/49 at first (untuned), 27-29/49 after changes informed by its
-  aggregate results. Since the second set exists it is the DEVELOPMENT set: its failing
+  aggregate results. Since the second set exists it is a DEVELOPMENT set: its failing
   conversations were read and the dialogue fixed from them, so its figure is a fit.
-- `conversations_2.yml` (48): HELD OUT. Committed before the change it measures and never
-  read: this test prints its totals only, never a line per conversation. Measured on
-  2026-11-29: 31/48 (0.65) before the change, 38/48 (0.79) after it.
+- `conversations_2.yml` (48): held out while it measured the second session's change (31/48
+  before, 38/48 after, never read then). In the third session its failures were read and
+  fixed from: it is a DEVELOPMENT set now (45/48, a fit).
+- `conversations_3.yml` (48): HELD OUT. New writers, committed (8473781) before the change it
+  measures and never read: this test prints its totals only. Measured on 2026-11-29: 44/48
+  (0.917), 2 false emergencies before the third session's change; 46/48 (0.958), 1 false
+  emergency, 0 missed after it.
 
 The floors hold today's level so that a regression fails; raise them when the dialogue
 improves, never lower them.
@@ -36,10 +40,12 @@ class Bar(NamedTuple):
 
 
 BARS: Dict[str, Bar] = {
-    # measured 2026-11-29 on the final commit: 40/49 (0.82), 1 false emergency
-    "development": Bar(BLIND_SET, False, 0.76, 1),
-    # measured 2026-11-29: 31/48 (0.65) before the change, 38/48 (0.79) after; 3 then 2 false emergencies
-    "held_out": Bar(BLIND_SET.with_name("conversations_2.yml"), True, 0.72, 2),
+    # measured 2026-11-29 (third session, final model): 42/49 (0.857), 1 false emergency (a fit)
+    "development": Bar(BLIND_SET, False, 0.80, 1),
+    # read in the third session: 38/48 before, 45/48 (0.938) after, 0 false emergencies (a fit)
+    "development_2": Bar(BLIND_SET.with_name("conversations_2.yml"), False, 0.87, 1),
+    # held out: 44/48 (0.917) before the third session's change, 46/48 (0.958) after; 2 then 1 false emergency
+    "held_out": Bar(BLIND_SET.with_name("conversations_3.yml"), True, 0.91, 1),
 }
 
 

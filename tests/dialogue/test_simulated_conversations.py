@@ -22,15 +22,15 @@ COUNT = int(os.environ.get("DIALOGUE_COUNT", DEFAULT_COUNT))
 # The others are known gaps, measured on the default batch (seed 20261129, 300
 # conversations) and held at that level (with a small margin for a retrained model) so that
 # any regression fails: lower a number whenever a fix lands, never raise it. Counts on
-# 2026-11-29, first session -> second session:
-#   crisis_answered 5 -> 0      crises the net misses (content/crisis/lexicon.yml, the classifier)
-#   no_false_emergency 2 -> 1   harmless messages that get the emergency answer (same)
-#   advice_in_time 13 -> 12     the flow never starts (message misclassified) or a branch step comes late
-#   slots_match 55 -> 47        facts said in words the context reader (bot/safety/context.py) misses
-#   risk_level_right 19 -> 14   mostly follows from the two above
+# 2026-11-29, first session -> second session -> third session:
+#   crisis_answered 5 -> 0 -> 0      crises the net misses (content/crisis/lexicon.yml, the classifier)
+#   no_false_emergency 2 -> 1 -> 0   harmless messages that get the emergency answer (same)
+#   advice_in_time 13 -> 12 -> 10    the flow never starts (message misclassified) or a branch step comes late
+#   slots_match 55 -> 47 -> 38       facts said in words the context reader (bot/safety/context.py) misses
+#   risk_level_right 19 -> 14 -> 11  mostly follows from the two above
 TOLERATED = {
     "no_question_loop": 0, "no_silent_turn": 0, "no_rewind": 0,
-    "crisis_answered": 2, "no_false_emergency": 2, "advice_in_time": 15, "slots_match": 55, "risk_level_right": 18,
+    "crisis_answered": 1, "no_false_emergency": 1, "advice_in_time": 12, "slots_match": 44, "risk_level_right": 14,
 }
 SCALE = COUNT / DEFAULT_COUNT
 

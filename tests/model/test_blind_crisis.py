@@ -34,10 +34,15 @@ class Bar(NamedTuple):
 
 
 BARS = {
-    # measured 2026-11-29 on the final commit: 0.964 (81/84), 77 with the right number, 6 false alarms (a fit)
+    # measured 2026-11-29 (third session, final model): a number at once 0.964 (81/84: 67 emergency
+    # answers, 14 clarifying questions), 77 with the right number, 6 harmless messages with a number (a fit)
     "development": (BLIND, Bar(recall=0.93, right_number=74, false_alarms=7)),
-    # measured 2026-11-29: before 0.817 (67/82), 64, 11 false alarms; after 0.854 (70/82), 67, 11
-    "held_out": (BLIND_2, Bar(recall=0.83, right_number=65, false_alarms=11)),
+    # second session: before 0.817 (67/82), 64, 11; after 0.854 (70/82), 67, 11. Third session
+    # (not read): 0.841 (69/82: 56 + 13), 66, 10 (5 emergency answers, 5 clarifying questions)
+    "held_out_2": (BLIND_2, Bar(recall=0.83, right_number=65, false_alarms=11)),
+    # third session: before 0.887 (71/80), 68, 5 (all emergency answers); after 0.900 (72/80:
+    # 64 + 8), 69, 5 (3 emergency answers, 2 clarifying questions)
+    "held_out_3": (BLIND_3, Bar(recall=0.875, right_number=67, false_alarms=5)),
 }
 
 

@@ -235,3 +235,13 @@ def test_answer_is_a_frozen_value() -> None:
     assert answer == Answer(yes_no="yes", bare=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         answer.yes_no = "no"  # type: ignore[misc]
+
+
+def test_saying_one_is_not_in_danger_is_read() -> None:
+    from bot.safety.answers import says_not_in_danger
+    from bot.safety.normalize import normalize
+
+    for text in ("je suis pas en danger hein, juste je veux signaler", "im not in danger or anything", "chui pas en danger"):
+        assert says_not_in_danger(normalize(text)), text
+    for text in ("je suis en danger", "i m in danger", "il est devant chez moi"):
+        assert not says_not_in_danger(normalize(text)), text

@@ -7,7 +7,8 @@ Decision, in order:
   2. otherwise the trained classifier: `crisis` above `threshold` is kept with type
      `unknown` (the answer then shows both 3114 and 112: when unsure, show the number),
      provided the message holds one of the lexicon's signal words once idioms are removed
-     (the classifier alone is over-confident on "mon chat a failli mourir");
+     (the classifier alone is over-confident on "mon chat a failli mourir") and does not
+     say in words that the person is not in danger ("je suis pas en danger hein");
      a classifier `crisis` under the threshold, or on a message whose only alarming
      words were an idiom ("ce jeu me tue"), is replaced by the next intent.
 `risk_level` becomes critical through the CrisisPolicy, inside Rasa too.
@@ -32,6 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content_store import shared_store
 from bot.content_store.store import load_snapshot
 from bot.rasa_addons.nlu.message_guard import FULL_TEXT
+from bot.safety.answers import says_not_in_danger
 from bot.safety.lexicon import Lexicon
 
 logger = logging.getLogger(__name__)
@@ -116,7 +118,8 @@ class CrisisDetector(GraphComponent):
         elif match is None:
             threshold = self.threshold_after_idiom if had_idiom else self.threshold
             signal = lexicon.has_signal(text) if lexicon else True
-            if classifier_crisis >= threshold and signal:
+            said_safe = says_not_in_danger(lexicon.normalize(text) if lexicon else text.lower())
+            if classifier_crisis >= threshold and signal and not said_safe:
                 kind = CLASSIFIER_ONLY
 
         if kind is not None:
