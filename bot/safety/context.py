@@ -226,6 +226,7 @@ MEETING_CUES = [
     rf"(?<!\bje ){_WANTS} (?:\w+ )?(?:de |a )?(?:me|te) (?:voir|rencontrer|retrouver|capter)\b",  # "il veut me voir", not "je veux..."
     # A parent about the child: "il veut la voir samedi", "elle veut le rencontrer" (the adult wants to see them).
     rf"\b(?:il|elle|ils) (?:\w+ )?{_WANTS} (?:de |a )?(?:le|la|les) (?:voir|rencontrer|retrouver)\b",
+    r"(?<!\bje )(?<!\bj )\b(?:veut|voudrait|propose de|insiste pour) (?:le|la|les) (?:voir|rencontrer|retrouver)\b",  # "qui ... veut le voir samedi"
     r"\b(?:he|she|they) (?:wants?|asked|keeps asking|is asking|suggested|offered) (?:to )?(?:see|meet) (?:him|her|them)\b",
     r"\b(?:me|te|le|la|nous) (?:rencontrer|retrouver|rejoindre)\b",  # "il m'a proposé de le rejoindre au parc"
     # A parent: "il veut rencontrer ma fille", "il veut voir mon fils en vrai".

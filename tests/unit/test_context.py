@@ -393,6 +393,7 @@ def test_passive_publishing_a_parents_meeting_and_nothing_online_yet() -> None:
         ("rien n'a été publié", "posted", "no"),
         ("il veut la voir samedi", "meeting_proposed", "yes"),
         ("he wants to see her on saturday", "meeting_proposed", "yes"),
+        ("un adulte qui lui offre des robux et veut le voir samedi", "meeting_proposed", "yes"),
     ]:
         assert read_context(text, {}).get(key) == value, text
     assert "meeting_proposed" not in read_context("je veux la voir", {})

@@ -106,6 +106,9 @@ def _content_lexicon() -> Lexicon:
         ("a stranger is outside our house and won't leave", "danger"),
         ("une eleve m'a confie que son beaupere la tape", "abuse"),
         ("one of my pupils says her stepdad hurts her", "abuse"),
+        # a parent reporting the child's words (found using the product, third session)
+        ("she's really scared, she says she doesn't want to live anymore", "friend"),
+        ("ma fille me dit qu'elle veut plus vivre", "friend"),
     ],
 )
 def test_content_lexicon_finds_indirect_crises(text: str, kind: str) -> None:
@@ -129,6 +132,8 @@ def test_content_lexicon_finds_indirect_crises(text: str, kind: str) -> None:
         "I'm writing an essay about self harm awareness",
         "i burned myself on the oven making pizza",
         "i can't talk rn i'm in class",
+        "he doesn't want to live with his dad anymore",
+        "il ne veut pas vivre chez son pere",
     ],
 )
 def test_content_lexicon_ignores_look_alikes(text: str) -> None:
