@@ -61,6 +61,11 @@ def parse_age(text: str) -> Optional[int]:
 POLITE_WORDS = {"merci", "mrc", "mci", "thanks", "thank", "you", "thx", "ty", "beaucoup", "bien", "super", "cool", "top", "parfait"}
 
 
+def bare(text: Optional[str]) -> str:
+    """The message folded, apostrophes as spaces, without outer punctuation: "Ok merci !" -> "ok merci"."""
+    return " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
+
+
 def is_acknowledgement(bare_text: str) -> bool:
     """"ok", "ok merci", "d'accord merci beaucoup": an acknowledgement, not a yes."""
     words = bare_text.split()
@@ -99,9 +104,6 @@ def says_not_safe(text: str, intent: Optional[str], sms: Optional[Mapping[str, s
     return read_answer(text or "", sms).not_safe
 
 
-SKIP_WORDS = ("passe", "je passe", "skip", "pass", "next")  # "skip" is not "I don't know"
-
-
 def confirms_crisis(text: str, intent: Optional[str], sms: Optional[Mapping[str, str]] = None) -> bool:
     """The answer to "are you thinking of suicide, or is someone putting you in danger?"
     (utter_crisis_clarify): a yes, its button, or an unsure "jsp" (worth a person at once).
@@ -109,10 +111,11 @@ def confirms_crisis(text: str, intent: Optional[str], sms: Optional[Mapping[str,
     if is_button(text):
         return intent == "affirm"
     answer = read_answer(text or "", sms)
-    bare_text = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
+    bare_text = bare(text)
     if answer.yes_no == "yes":
         return not is_acknowledgement(bare_text)
-    unsure = answer.yes_no == "unknown" and answer.bare and bare_text not in SKIP_WORDS
+    # "passe" / "skip" is a skip, not an unsure "I don't know"
+    unsure = answer.yes_no == "unknown" and answer.bare and bare_text not in SKIP_TO_ADVICE
     return unsure or answer.unsure_safe
 
 
@@ -128,7 +131,7 @@ def read_reply(
     if is_button(text):
         return button_reply(pending, intent)
     answer = read_answer(text or "", sms)
-    bare_text = " ".join(fold(text or "").replace("'", " ").split()).strip(" .!?")
+    bare_text = bare(text)
     words = len(fold(text or "").split())
     yes_no = answer.yes_no
     if yes_no is None and not facts and words <= SHORT_MESSAGE_WORDS:

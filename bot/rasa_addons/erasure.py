@@ -53,14 +53,10 @@ def _agent() -> Any:
 def confirmed_this_turn(tracker: Any) -> bool:
     """The bot answered the person's confirmed request (utter_erase_done) after their latest
     message: the tracker store starts the erasure when it saves that turn, whatever event
-    broker is configured. A desk command starts it itself (handoff/commands.py)."""
-    for event in reversed(list(tracker.events)):
-        name = type(event).__name__
-        if name == "UserUttered":
-            return False
-        if name == "ActionExecuted" and getattr(event, "action_name", None) == ERASE_ACTION:
-            return True
-    return False
+    broker is configured. A desk `erase` command runs the same action, so it starts the same way."""
+    from bot.rasa_addons.policies.conversation import actions_this_turn
+
+    return ERASE_ACTION in actions_this_turn(tracker)
 
 
 def schedule(conversation_id: str) -> None:

@@ -145,13 +145,15 @@ def intents_seen(tracker: DialogueStateTracker) -> List[str]:
     person confirms it (the CrisisPolicy then records the reason itself)."""
     return [
         (e.intent or {}).get("name") for e in tracker.events
-        if isinstance(e, UserUttered) and e.intent and not _unconfirmed_crisis(e)
+        if isinstance(e, UserUttered) and e.intent
+        and not ((e.intent or {}).get("name") == "crisis" and read_by_classifier_alone(e))
     ]
 
 
-def _unconfirmed_crisis(event: UserUttered) -> bool:
-    kinds = [x.get("value") for x in event.entities or [] if x.get("entity") == "crisis_type"]
-    return (event.intent or {}).get("name") == "crisis" and bool(kinds) and all(k == CLASSIFIER_ONLY for k in kinds)
+def read_by_classifier_alone(message: Optional[UserUttered]) -> bool:
+    """A crisis the trained classifier read with no lexicon cue (crisis_detector.CLASSIFIER_ONLY)."""
+    kinds = [e.get("value") for e in (message.entities if message else None) or [] if e.get("entity") == "crisis_type"]
+    return bool(kinds) and all(kind == CLASSIFIER_ONLY for kind in kinds)
 
 
 def message_entities(tracker: DialogueStateTracker, names: Any) -> Dict[str, Any]:

@@ -23,10 +23,10 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_addons.policies.code_policy import CodePolicy
-from bot.rasa_addons.policies.conversation import actions_this_turn, last_bot_action_before_turn, pending_question
+from bot.rasa_addons.policies.conversation import (actions_this_turn, last_bot_action_before_turn, pending_question,
+                                                   read_by_classifier_alone)
 from bot.dialogue.planner import CRISIS_CLARIFY, SAFETY_SLOTS  # an unambiguous "no" to either: not safe right now
 from bot.dialogue.reading import confirms_crisis, says_not_safe
-from bot.rasa_addons.nlu.crisis_detector import CLASSIFIER_ONLY
 
 CRISIS_ANSWER = "utter_crisis"
 NOT_SAFE_ANSWER = "utter_not_safe"
@@ -38,9 +38,7 @@ MOOD_QUESTION = "wellbeing"  # "comment tu tiens le coup ?"
 
 def classifier_only(tracker: DialogueStateTracker) -> bool:
     """The crisis intent came from the classifier alone, with no lexicon cue."""
-    entities = (tracker.latest_message.entities or []) if tracker.latest_message else []
-    kinds = [e.get("value") for e in entities if e.get("entity") == "crisis_type"]
-    return bool(kinds) and all(kind == CLASSIFIER_ONLY for kind in kinds)
+    return read_by_classifier_alone(tracker.latest_message)
 
 
 def said_not_safe(tracker: DialogueStateTracker) -> Optional[str]:
@@ -142,9 +140,8 @@ def critical_events(tracker: DialogueStateTracker, action: str, human_mode: bool
     if human_mode:
         reason = crisis_reason(tracker) if action == ACTION_LISTEN_NAME else None
     else:
-        reason = {CRISIS_ANSWER: "crisis", NOT_SAFE_ANSWER: "not_safe"}.get(action)
-        if action == CRISIS_ANSWER and crisis_reason(tracker) == HOUSEHOLD:
-            reason = HOUSEHOLD
+        # the answer's own reason: "crisis", HOUSEHOLD or "not_safe" (next_crisis_action chose it from it)
+        reason = crisis_reason(tracker) if action in (CRISIS_ANSWER, NOT_SAFE_ANSWER) else None
     if reason is None or (reason in ("check_in", "clarify") and not human_mode):
         return []  # the check-in and the clarifying question are questions; with a counsellor, they alert them
     reason = "crisis" if reason == "clarify" else reason  # with a counsellor: alert them, as for any crisis
