@@ -308,7 +308,7 @@ SCHOOL_CUES = [
 # photos pour porter plainte") is far more common here than one abusing, which the crisis
 # lexicon's abuse patterns and the check-in cover.
 _HOUSEHOLD_FR = (
-    r"(?:(?:le |l )?(?:copain|mec|compagnon|cheri|petit ami|conjoint|mari|amoureux) de (?:ma mere|maman|ma mere)"
+    r"(?:(?:le |l )?(?:copain|mec|compagnon|cheri|petit ami|conjoint|mari|amoureux) de (?:ma mere|maman)"
     r"|mon (?:beau pere|beaupere|oncle|parrain|demi frere|tonton)|le mari de ma (?:tante|soeur))"
 )
 _HOUSEHOLD_EN = (
